@@ -1,0 +1,121 @@
+"""What the annealers share: BQM -> spin arrays, initial states, SampleSet out.
+
+Samplers call these so each concern (vartype conversion, initial-state parsing,
+timing) is written once. Nothing here keeps state between calls.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import dimod
+import numpy as np
+
+from energy.model import IsingModel, spins_to_vartype, vartype_to_spins
+from solvers.params import Param
+
+#: Parameters every annealer accepts, with one definition.
+COMMON_PARAMS = {
+    "num_reads": Param(int, low=1, high=1_000_000, default=None,
+                       description="independent anneals (default: number of initial states, else 1)"),
+    "seed": Param(int, low=0, high=2**64 - 1, default=None, description="seed for reproducible samples"),
+    "initial_states": Param(object, default=None, description="samples-like starting states (one per read)"),
+    "time_limit": Param(float, low=0.0, high=86_400.0, default=None,
+                        description="seconds; stop early and return the best states so far"),
+}
+
+
+class StageTimer:
+    """Collects ``preprocessing_ns``, ``sampling_ns``, ``postprocessing_ns``.
+
+    >>> t = StageTimer(); t.stop("preprocessing_ns"); sorted(t.timing)
+    ['preprocessing_ns']
+    """
+
+    def __init__(self) -> None:
+        self.timing: dict[str, int] = {}
+        self._start = self._last = time.perf_counter_ns()
+
+    def remaining(self, time_limit: float | None) -> float | None:
+        """Seconds left of ``time_limit`` counted from this timer's creation."""
+        if time_limit is None:
+            return None
+        return time_limit - (time.perf_counter_ns() - self._start) / 1e9
+
+    def stop(self, stage: str) -> None:
+        now = time.perf_counter_ns()
+        self.timing[stage] = now - self._last
+        self._last = now
+
+
+def initial_spins(initial_states, bqm: dimod.BinaryQuadraticModel, model: IsingModel,
+                  num_reads: int | None) -> tuple[np.ndarray, int]:
+    """Parse ``initial_states`` into an int8 spin array in ``model.variables`` order.
+
+    Returns ``(spins, num_reads)``; ``spins`` has zero rows when no initial
+    states are given. With fewer states than reads, states are tiled.
+    """
+    n = model.num_variables
+    if initial_states is None:
+        return np.zeros((0, n), dtype=np.int8), 1 if num_reads is None else num_reads
+    try:
+        array, labels = dimod.as_samples(initial_states, copy=True)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"The 'initial_states' parameter is not samples-like: {err}") from None
+    if set(labels) != set(model.variables):
+        raise ValueError("The 'initial_states' parameter must assign every variable of the model and no others.")
+    if array.shape[0] == 0:
+        raise ValueError("The 'initial_states' parameter must hold at least one state.")
+    position = {v: k for k, v in enumerate(labels)}
+    array = array[:, [position[v] for v in model.variables]]
+    allowed = {-1, 1} if bqm.vartype is dimod.SPIN else {0, 1}
+    if not set(np.unique(array).tolist()) <= allowed:
+        raise ValueError(f"The 'initial_states' parameter must hold values in {sorted(allowed)} for a {bqm.vartype.name} model.")
+    spins = vartype_to_spins(array, bqm.vartype)
+    reads = spins.shape[0] if num_reads is None else num_reads
+    spins = np.ascontiguousarray(np.resize(spins, (reads, n)) if reads != spins.shape[0] else spins, dtype=np.int8)
+    return spins, reads
+
+
+def sampleset_from_spins(spins: np.ndarray, model: IsingModel, bqm: dimod.BinaryQuadraticModel,
+                         info: dict, **vectors) -> dimod.SampleSet:
+    """Build a SampleSet in the BQM's vartype; energies recomputed exactly from the model."""
+    energies = model.energies(spins) if model.num_variables else np.full(spins.shape[0], model.offset)
+    return dimod.SampleSet.from_samples(
+        (spins_to_vartype(spins, bqm.vartype), model.variables),
+        vartype=bqm.vartype, energy=energies, info=info, **vectors,
+    )
+
+
+def empty_model_sampleset(bqm: dimod.BinaryQuadraticModel, num_reads: int, info: dict) -> dimod.SampleSet:
+    """A model with no variables: every read is the empty sample at energy = offset."""
+    return dimod.SampleSet.from_samples(
+        (np.zeros((num_reads, 0), dtype=np.int8), []), vartype=bqm.vartype,
+        energy=np.full(num_reads, float(bqm.offset)), info=info,
+    )
+
+
+def run_chunked(total: int, run: Callable[[int, int], None], time_limit: float | None,
+                target_chunk_seconds: float = 0.05) -> tuple[int, bool]:
+    """Call ``run(start, stop)`` over ``range(total)`` in chunks sized to ~``target_chunk_seconds``.
+
+    Stops before the next chunk would overrun ``time_limit``. Returns
+    ``(completed, stopped_early)``.
+    """
+    start_time = time.perf_counter()
+    done, chunk = 0, 1
+    while done < total:
+        stop = min(total, done + chunk)
+        chunk_start = time.perf_counter()
+        run(done, stop)
+        per_unit = max((time.perf_counter() - chunk_start) / (stop - done), 1e-9)
+        done = stop
+        budget = target_chunk_seconds
+        if time_limit is not None:
+            remaining = time_limit - (time.perf_counter() - start_time)
+            if done < total and remaining < per_unit:
+                return done, True
+            budget = min(budget, remaining)
+        chunk = max(1, int(budget / per_unit))
+    return done, False

@@ -1,0 +1,111 @@
+"""Simulated annealing (Kirkpatrick, Gelatt & Vecchi 1983) as a dimod sampler.
+
+Metropolis single-spin sweeps with Boltzmann acceptance ``exp(-beta dE)`` under
+a rising inverse temperature; reads run in parallel on all cores and each read
+has its own random stream, so a seed gives the same samples on any thread count.
+
+>>> import dimod
+>>> bqm = dimod.BQM({}, {('a', 'b'): 1.0, ('b', 'c'): 1.0}, 0, 'SPIN')
+>>> ss = SimulatedAnnealingSampler().sample(bqm, num_reads=4, num_sweeps=100, seed=1)
+>>> float(ss.first.energy)
+-2.0
+"""
+
+from __future__ import annotations
+
+import dimod
+import numpy as np
+
+from energy.model import IsingModel
+from energy.rng import stream_seeds
+from solvers import _anneal_kernels as kernels
+from solvers._base import (
+    COMMON_PARAMS,
+    StageTimer,
+    empty_model_sampleset,
+    initial_spins,
+    run_chunked,
+    sampleset_from_spins,
+)
+from solvers.params import Param, validate
+from solvers.schedules import SCHEDULE_TYPES, beta_schedule, check_beta_range, check_custom_schedule, default_beta_range
+
+MAX_SWEEPS = 10_000_000
+
+
+class SimulatedAnnealingSampler(dimod.Sampler):
+    """Metropolis simulated annealing with Ocean's parameter names.
+
+    Parameters: ``num_reads``, ``num_sweeps``, ``beta_range`` (default from the
+    model, see :func:`solvers.schedules.default_beta_range`),
+    ``beta_schedule_type`` (``linear``/``geometric``/``custom``), ``beta_schedule``,
+    ``seed``, ``initial_states``, ``time_limit`` (seconds).
+    """
+
+    PARAMS = {
+        **COMMON_PARAMS,
+        "num_sweeps": Param(int, low=1, high=MAX_SWEEPS, default=1000, description="sweeps per read"),
+        "beta_range": Param(object, default=None, description="[hot, cold] inverse temperatures"),
+        "beta_schedule_type": Param(str, choices=SCHEDULE_TYPES, default="geometric"),
+        "beta_schedule": Param(object, default=None, description="one beta per sweep (custom schedule)"),
+    }
+
+    @property
+    def parameters(self) -> dict:
+        return {name: [] for name in self.PARAMS}
+
+    @property
+    def properties(self) -> dict:
+        return {"max_sweeps": MAX_SWEEPS}
+
+    def sample(self, bqm: dimod.BinaryQuadraticModel, **params) -> dimod.SampleSet:
+        timer = StageTimer()
+        p = validate(self.PARAMS, params)
+        model = IsingModel.from_bqm(bqm)
+        spins0, num_reads = initial_spins(p["initial_states"], bqm, model, p["num_reads"])
+        betas_between, num_sweeps, beta_range = self._schedule(model, p)
+        info = {"beta_range": list(beta_range), "beta_schedule_type": p["beta_schedule_type"],
+                "num_sweeps": num_sweeps}
+        if model.num_variables == 0:
+            timer.stop("preprocessing_ns")
+            info["timing"] = timer.timing
+            return empty_model_sampleset(bqm, num_reads, info)
+
+        n = model.num_variables
+        args = (model.h, model.indptr, model.indices, model.data)
+        spins = np.empty((num_reads, n), dtype=np.int8)
+        fields = np.empty((num_reads, n), dtype=np.float64)
+        rng_states = np.empty((num_reads, 4), dtype=np.uint64)
+        kernels.init_reads(stream_seeds(p["seed"], num_reads), n, spins0, *args, spins, fields, rng_states)
+        best_spins = spins.copy()
+        best_energies = model.energies(spins)
+        accepted = np.zeros(num_reads, dtype=np.int64)
+        order = np.arange(n, dtype=np.int64)
+        timer.stop("preprocessing_ns")
+
+        def run(start: int, stop: int) -> None:
+            kernels.anneal_chunk(betas_between(start, stop), spins, fields, rng_states, *args, model.offset,
+                                 order, best_spins, best_energies, accepted)
+
+        done, stopped_early = run_chunked(num_sweeps, run, timer.remaining(p["time_limit"]))
+        timer.stop("sampling_ns")
+        info.update(num_sweeps_completed=int(done), stopped_early=bool(stopped_early),
+                    acceptance_rate=float(accepted.sum() / max(1, done * n * num_reads)))
+        sampleset = sampleset_from_spins(best_spins, model, bqm, info)
+        timer.stop("postprocessing_ns")
+        sampleset.info["timing"] = timer.timing
+        return sampleset
+
+    @staticmethod
+    def _schedule(model: IsingModel, p: dict):
+        """Returns ``(betas_between(start, stop), num_sweeps, beta_range)``."""
+        if p["beta_schedule_type"] == "custom":
+            if p["beta_schedule"] is None:
+                raise ValueError("The 'beta_schedule' parameter is required when beta_schedule_type='custom'.")
+            betas = check_custom_schedule(p["beta_schedule"], "beta_schedule", MAX_SWEEPS)
+            return (lambda start, stop: betas[start:stop]), betas.size, (float(betas[0]), float(betas[-1]))
+        if p["beta_schedule"] is not None:
+            raise ValueError("The 'beta_schedule' parameter is only used with beta_schedule_type='custom'.")
+        beta_range = default_beta_range(model) if p["beta_range"] is None else check_beta_range(p["beta_range"])
+        num_sweeps, kind = p["num_sweeps"], p["beta_schedule_type"]
+        return (lambda start, stop: beta_schedule(beta_range, num_sweeps, kind, start, stop)), num_sweeps, beta_range

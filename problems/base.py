@@ -60,7 +60,7 @@ def best_sample(sample_or_sampleset) -> Mapping:
     """The lowest-energy sample of a SampleSet, or the mapping itself.
 
     >>> ss = dimod.SampleSet.from_samples([{'a': 1}, {'a': -1}], 'SPIN', [1.0, -1.0])
-    >>> dict(best_sample(ss))
+    >>> {k: int(v) for k, v in best_sample(ss).items()}
     {'a': -1}
     """
     if isinstance(sample_or_sampleset, dimod.SampleSet):

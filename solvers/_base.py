@@ -98,7 +98,7 @@ def empty_model_sampleset(bqm: dimod.BinaryQuadraticModel, num_reads: int, info:
 
 def run_chunked(total: int, run: Callable[[int, int], None], time_limit: float | None,
                 target_chunk_seconds: float = 0.05) -> tuple[int, bool]:
-    """Call ``run(start, stop)`` over ``range(total)`` in chunks sized to ~``target_chunk_seconds``.
+    """Call ``run(start, stop)`` over ``range(total)`` in chunks of ~``target_chunk_seconds``.
 
     Stops before the next chunk would overrun ``time_limit``. Returns
     ``(completed, stopped_early)``.
@@ -119,3 +119,24 @@ def run_chunked(total: int, run: Callable[[int, int], None], time_limit: float |
             budget = min(budget, remaining)
         chunk = max(1, int(budget / per_unit))
     return done, False
+
+
+def sweeps_that_fit(run_one: Callable[[], None], requested: int, time_limit: float | None,
+                    probes: int = 3) -> int:
+    """How many of ``requested`` sweeps fit in ``time_limit``, timed with ``probes`` calls of ``run_one``.
+
+    Annealers compress their schedule into a time limit with it, so the anneal
+    still ends cold instead of stopping while hot. ``run_one`` should do one
+    sweep at the hottest temperature (extra equilibration, harmless); the
+    fastest probe sets the estimate, so first-call overhead does not count.
+    """
+    if time_limit is None:
+        return requested
+    fastest = float("inf")
+    for _ in range(probes):
+        started = time.perf_counter()
+        run_one()
+        elapsed = time.perf_counter() - started
+        fastest = min(fastest, elapsed)
+        time_limit -= elapsed
+    return int(max(1, min(requested, 0.9 * time_limit / max(fastest, 1e-9))))

@@ -25,6 +25,7 @@ from solvers._base import (
     empty_model_sampleset,
     initial_spins,
     run_chunked,
+    sweeps_that_fit,
     sampleset_from_spins,
 )
 from solvers.params import Param, validate
@@ -65,7 +66,7 @@ class SimulatedAnnealingSampler(dimod.Sampler):
         spins0, num_reads = initial_spins(p["initial_states"], bqm, model, p["num_reads"])
         betas_between, num_sweeps, beta_range = self._schedule(model, p)
         info = {"beta_range": list(beta_range), "beta_schedule_type": p["beta_schedule_type"],
-                "num_sweeps": num_sweeps}
+                "num_sweeps_requested": num_sweeps}
         if model.num_variables == 0:
             timer.stop("preprocessing_ns")
             info["timing"] = timer.timing
@@ -83,13 +84,19 @@ class SimulatedAnnealingSampler(dimod.Sampler):
         order = np.arange(n, dtype=np.int64)
         timer.stop("preprocessing_ns")
 
-        def run(start: int, stop: int) -> None:
-            kernels.anneal_chunk(betas_between(start, stop), spins, fields, rng_states, *args, model.offset,
-                                 order, best_spins, best_energies, accepted)
+        planned = num_sweeps
 
-        done, stopped_early = run_chunked(num_sweeps, run, timer.remaining(p["time_limit"]))
+        def run(start: int, stop: int) -> None:
+            kernels.anneal_chunk(betas_between(planned, start, stop), spins, fields, rng_states, *args,
+                                 model.offset, order, best_spins, best_energies, accepted)
+
+        if p["beta_schedule_type"] != "custom":
+            planned = sweeps_that_fit(lambda: run(0, 1), num_sweeps, timer.remaining(p["time_limit"]))
+            done, stopped_early = run_chunked(planned, run, timer.remaining(p["time_limit"]))
+        else:
+            done, stopped_early = run_chunked(num_sweeps, run, timer.remaining(p["time_limit"]))
         timer.stop("sampling_ns")
-        info.update(num_sweeps_completed=int(done), stopped_early=bool(stopped_early),
+        info.update(num_sweeps=int(planned), num_sweeps_completed=int(done), stopped_early=bool(stopped_early),
                     acceptance_rate=float(accepted.sum() / max(1, done * n * num_reads)))
         sampleset = sampleset_from_spins(best_spins, model, bqm, info)
         timer.stop("postprocessing_ns")
@@ -98,14 +105,17 @@ class SimulatedAnnealingSampler(dimod.Sampler):
 
     @staticmethod
     def _schedule(model: IsingModel, p: dict):
-        """Returns ``(betas_between(start, stop), num_sweeps, beta_range)``."""
+        """Returns ``(betas_between(total, start, stop), num_sweeps, beta_range)``.
+
+        ``total`` is the planned sweep count, which a time limit may shrink.
+        """
         if p["beta_schedule_type"] == "custom":
             if p["beta_schedule"] is None:
                 raise ValueError("The 'beta_schedule' parameter is required when beta_schedule_type='custom'.")
             betas = check_custom_schedule(p["beta_schedule"], "beta_schedule", MAX_SWEEPS)
-            return (lambda start, stop: betas[start:stop]), betas.size, (float(betas[0]), float(betas[-1]))
+            return (lambda total, start, stop: betas[start:stop]), betas.size, (float(betas[0]), float(betas[-1]))
         if p["beta_schedule"] is not None:
             raise ValueError("The 'beta_schedule' parameter is only used with beta_schedule_type='custom'.")
         beta_range = default_beta_range(model) if p["beta_range"] is None else check_beta_range(p["beta_range"])
-        num_sweeps, kind = p["num_sweeps"], p["beta_schedule_type"]
-        return (lambda start, stop: beta_schedule(beta_range, num_sweeps, kind, start, stop)), num_sweeps, beta_range
+        kind = p["beta_schedule_type"]
+        return (lambda total, start, stop: beta_schedule(beta_range, total, kind, start, stop)), p["num_sweeps"], beta_range

@@ -1,0 +1,84 @@
+"""Asynchronous jobs: submit, poll, list, cancel (the cloud-annealer pattern)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, status
+
+from app import pipeline
+from app.api.deps import OwnerDep, PoolDep, SettingsDep, StoreDep
+from app.errors import RequestError
+from app.registry import AUTO, SOLVERS, choose_solver
+from app.schemas import ErrorBody, Job, JobCreated, JobList, JobStatusName, SolveRequest
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 404: {"model": ErrorBody},
+          409: {"model": ErrorBody}, 429: {"model": ErrorBody}}
+
+
+def enqueue(kind: str, payload: dict, store, pool, settings, owner) -> dict:
+    """Apply the queue limits, store the job as PENDING and wake the dispatcher."""
+    if store.count("PENDING") >= settings.max_queue:
+        raise RequestError("queue", f"the queue holds {settings.max_queue} pending jobs; retry later", status=429,
+                           limit=settings.max_queue, headers={"Retry-After": "5"})
+    if owner is not None:
+        active = store.count("PENDING", owner) + store.count("IN_PROGRESS", owner)
+        if active >= settings.max_jobs_per_key:
+            raise RequestError("Authorization", f"this API key has {active} unfinished jobs; the limit is "
+                               f"{settings.max_jobs_per_key}", status=429, limit=settings.max_jobs_per_key,
+                               headers={"Retry-After": "5"})
+    job_id = store.create_job(kind, payload, owner)
+    pool.wake()
+    return {"id": job_id, "status": "PENDING"}
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated, responses=ERRORS,
+             summary="Submit a solve as a job; returns its id at once")
+def submit(request: SolveRequest, store: StoreDep, pool: PoolDep, settings: SettingsDep, owner: OwnerDep) -> dict:
+    payload = request.model_dump(mode="json", exclude_none=True)
+    _validate(payload, settings)
+    return enqueue("solve_job", payload, store, pool, settings, owner)
+
+
+def _validate(payload: dict, settings) -> None:
+    """Reject a job that would fail at once, so an accepted job is a runnable one."""
+    problem = pipeline.build_problem(payload["problem"])
+    solver = payload.get("solver", AUTO)
+    if solver != AUTO and solver not in SOLVERS:
+        raise RequestError("solver", f"unknown solver {solver!r}; choose from {', '.join([AUTO, *SOLVERS])}")
+    if solver != AUTO and problem.kind not in SOLVERS[solver].kinds:
+        raise RequestError("solver", f"solver {solver!r} does not accept {problem.kind} problems")
+    if solver == "tour" or (solver == AUTO and problem.kind == "tsp"):
+        pipeline.check_params("tour", payload.get("params"), problem.num_cities, settings, settings.max_job_time_limit)
+        return
+    num_variables = (problem.num_cities - 1) ** 2 if problem.kind == "tsp" else problem.to_bqm().num_variables
+    chosen = choose_solver(problem.kind, num_variables, settings) if solver == AUTO else solver
+    pipeline.check_params(chosen, payload.get("params"), num_variables, settings, settings.max_job_time_limit)
+
+
+@router.get("", response_model=JobList, summary="Jobs, newest first, optionally filtered by status")
+def list_jobs(store: StoreDep, _: OwnerDep, status: JobStatusName | None = None,
+              limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+    jobs, total = store.list_jobs(status, limit, offset)
+    return {"jobs": jobs, "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/{job_id}", response_model=Job, responses=ERRORS, summary="A job's status, and its result when done")
+def get_job(job_id: str, store: StoreDep, _: OwnerDep) -> dict:
+    job = store.get_job(job_id)
+    if job is None:
+        raise RequestError("job_id", f"no job {job_id!r}", status=404)
+    return job
+
+
+@router.delete("/{job_id}", response_model=Job, responses=ERRORS,
+               summary="Cancel a pending or running job (its worker process is stopped)")
+def cancel_job(job_id: str, store: StoreDep, pool: PoolDep, _: OwnerDep) -> dict:
+    job = store.get_job(job_id)
+    if job is None:
+        raise RequestError("job_id", f"no job {job_id!r}", status=404)
+    if not store.finish(job_id, "CANCELLED", error="cancelled by the client"):
+        raise RequestError("job_id", f"job {job_id!r} is already {store.get_job(job_id)['status']}", status=409)
+    pool.cancel_running(job_id)
+    return store.get_job(job_id)

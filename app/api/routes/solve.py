@@ -1,0 +1,69 @@
+"""Synchronous solve and compile."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter
+
+from app import pipeline
+from app.api.deps import OwnerDep, PoolDep, SettingsDep
+from app.errors import RequestError
+from app.schemas import CompileRequest, CompileResponse, ErrorBody, SolveRequest, SolveResponse
+from app.workers import TaskError
+
+router = APIRouter(prefix="/v1", tags=["solve"])
+ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 413: {"model": ErrorBody},
+          504: {"model": ErrorBody}}
+
+
+@router.post("/solve", response_model=SolveResponse, responses=ERRORS,
+             summary="Compile, anneal and decode a problem; waits for the answer")
+async def solve(request: SolveRequest, settings: SettingsDep, pool: PoolDep, _: OwnerDep) -> dict:
+    payload = request.model_dump(mode="json", exclude_none=True)
+    time_limit = request.params.get("time_limit")
+    if isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool):
+        if time_limit > settings.max_sync_time_limit:
+            raise RequestError("params.time_limit", f"must be at most {settings.max_sync_time_limit} seconds for "
+                               "POST /v1/solve; submit a job for longer runs", limit=settings.max_sync_time_limit)
+    task = pool.submit_sync("solve", payload)
+    wait = settings.max_sync_time_limit + 30.0
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(task.future), timeout=wait)
+    except asyncio.TimeoutError:
+        pool.abandon(task)
+        raise RequestError("params.time_limit", f"the solve did not finish within {wait:.0f} s; submit a job",
+                           status=504) from None
+    except asyncio.CancelledError:
+        pool.abandon(task)
+        raise
+    except TaskError as err:
+        raise _from_task(err) from None
+
+
+def _from_task(err: TaskError) -> RequestError:
+    body = err.error
+    return RequestError(body.get("field", ""), body.get("message", "failed"), status=int(body.get("status", 500)),
+                        limit=body.get("limit"))
+
+
+@router.post("/compile", response_model=CompileResponse, responses=ERRORS,
+             summary="The QUBO/Ising model of a problem as dimod BQM JSON")
+def compile_problem(request: CompileRequest, settings: SettingsDep, _: OwnerDep) -> dict:
+    problem = pipeline.build_problem(request.problem.model_dump(mode="json", exclude_none=True))
+    lagrange = None
+    if problem.kind == "tsp":
+        lagrange = request.lagrange if request.lagrange is not None else problem.default_lagrange()
+        if (problem.num_cities - 1) ** 2 > settings.max_variables:
+            raise RequestError("problem", f"the QUBO would have {(problem.num_cities - 1) ** 2} variables; "
+                               f"the limit is {settings.max_variables}", limit=settings.max_variables)
+        bqm = problem.to_bqm(lagrange=lagrange)
+    elif request.lagrange is not None:
+        raise RequestError("lagrange", "only TSP problems take a penalty weight")
+    else:
+        bqm = problem.to_bqm()
+    if bqm.num_variables > settings.max_variables:
+        raise RequestError("problem", f"{bqm.num_variables} variables exceed the limit {settings.max_variables}",
+                           limit=settings.max_variables)
+    return {"bqm": bqm.to_serializable(), "num_variables": bqm.num_variables,
+            "num_interactions": bqm.num_interactions, "vartype": bqm.vartype.name, "lagrange": lagrange}

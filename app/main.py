@@ -1,0 +1,142 @@
+"""Builds the FastAPI app: settings, store, worker pool, middleware, routes, errors.
+
+>>> app = create_app()
+>>> sorted(path for path in app.openapi()["paths"] if path.startswith("/v1/jobs"))
+['/v1/jobs', '/v1/jobs/{job_id}']
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import sqlite3
+import time
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from app import __version__
+from app.api.routes import jobs, solve, system
+from app.config import Settings
+from app.errors import RequestError
+from app.store import Store
+from app.workers import WorkerPool
+
+log = logging.getLogger("landscape")
+
+DESCRIPTION = """Energy-minimisation service: Max-Cut, TSP, number partitioning and raw QUBO/Ising models are
+compiled to dimod BQMs and annealed (simulated annealing, path-integral quantum annealing, exact statevector
+annealing, exhaustive enumeration, a native TSP tour annealer).
+
+Try it: open **POST /v1/solve**, press *Try it out*, then *Execute* - the example is a 5-edge Max-Cut."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        store = Store(settings.db)
+        failed = store.recover()
+        if failed:
+            log.warning("marked %d interrupted job(s) FAILED after restart", failed)
+        pool = WorkerPool(store, settings)
+        pool.start()
+        app.state.settings, app.state.store, app.state.pool = settings, store, pool
+        try:
+            yield
+        finally:
+            pool.stop()
+            store.close()
+
+    app = FastAPI(title="Landscape", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["*"],
+                           allow_headers=["*"])
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.middleware("http")(_request_id_and_log)
+    for router in (system.router, solve.router, jobs.router):
+        app.include_router(router)
+    _install_error_handlers(app)
+    return app
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 for a body over ``max_bytes`` (declared or streamed)."""
+
+    def __init__(self, app, max_bytes: int):
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            return await self._reject(scope, receive, send)
+        received = 0
+
+        async def counting_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _BodyTooLarge:
+            await self._reject(scope, receive, send)
+
+    async def _reject(self, scope, receive, send):
+        error = RequestError("body", f"the request body exceeds {self.max_bytes} bytes", status=413,
+                             limit=self.max_bytes)
+        await JSONResponse(error.to_dict(), status_code=413)(scope, receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _request_id_and_log(request: Request, call_next):
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+    start = time.perf_counter()
+    response = await call_next(request)
+    response.headers["X-Request-ID"] = request_id
+    log.info(json.dumps({"request_id": request_id, "method": request.method, "path": request.url.path,
+                         "status": response.status_code, "ms": round((time.perf_counter() - start) * 1000, 2)}))
+    return response
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestError)
+    async def request_error(request: Request, err: RequestError):
+        return JSONResponse(err.to_dict(), status_code=err.status, headers=err.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, err: RequestValidationError):
+        errors = err.errors()
+        first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
+        if first.get("type") == "json_invalid":
+            position = first["loc"][-1] if first.get("loc") else "?"
+            reason = (first.get("ctx") or {}).get("error", "")
+            field, message = "body", f"malformed JSON at character {position}: {reason}".rstrip(": ")
+        else:
+            field = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "body"
+            message = first.get("msg", "")
+        body = {"error": "validation_error", "field": field, "message": message,
+                "detail": json.loads(json.dumps(errors, default=str))}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(sqlite3.Error)
+    async def database_error(request: Request, err: sqlite3.Error):
+        log.error("database error: %s", err)
+        body = {"error": "unavailable", "field": "database", "message": f"the job database is unavailable: {err}"}
+        return JSONResponse(body, status_code=503, headers={"Retry-After": "10"})

@@ -1,0 +1,102 @@
+"""The solvers the service offers: name, what they accept, parameters, limits.
+
+Each :class:`SolverSpec` is the single source for ``GET /v1/solvers``, for
+request validation and for building the sampler in a worker process.
+
+>>> from app.config import Settings
+>>> spec = SOLVERS["sa"]
+>>> "maxcut" in spec.kinds, spec.max_variables(Settings()) > 1000
+(True, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from app.config import Settings
+from solvers.exact import ExactSolver
+from solvers.params import Param
+from solvers.path_integral import PathIntegralAnnealingSampler
+from solvers.simulated_annealing import SimulatedAnnealingSampler
+from solvers.statevector import StatevectorAnnealingSampler
+from solvers.tour import TourAnnealer
+
+BQM_KINDS = ("maxcut", "partition", "tsp", "qubo", "ising")
+
+
+@dataclasses.dataclass(frozen=True)
+class SolverSpec:
+    """How the service runs one solver."""
+
+    name: str
+    description: str
+    kinds: tuple[str, ...]
+    params: dict[str, Param]
+    build: Callable[[Settings], Any]
+    max_variables: Callable[[Settings], int]
+    #: spin updates a request costs, from its validated params and model size (None: not budgeted)
+    work: Callable[[dict, int], float] | None = None
+
+    def to_dict(self, settings: Settings) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "problem_types": list(self.kinds),
+            "max_variables": self.max_variables(settings),
+            "parameters": {name: p.to_dict() for name, p in self.params.items()},
+        }
+
+
+def _annealing_work(params: dict, n: int) -> float:
+    reads = params.get("num_reads") or 1
+    sweeps = params.get("num_sweeps") or 1000
+    slices = params.get("trotter_slices") or params.get("trotter") or 1
+    return float(reads) * sweeps * n * slices
+
+
+SOLVERS: dict[str, SolverSpec] = {
+    spec.name: spec
+    for spec in [
+        SolverSpec(
+            "sa", "Simulated annealing: Metropolis sweeps under a rising inverse temperature (numba, reads in parallel).",
+            BQM_KINDS, SimulatedAnnealingSampler.PARAMS, lambda s: SimulatedAnnealingSampler(),
+            lambda s: s.max_variables, _annealing_work,
+        ),
+        SolverSpec(
+            "sqa", "Simulated quantum annealing: path-integral Monte Carlo of the transverse-field Ising model "
+            "(Suzuki-Trotter replicas, transverse field falling to 0).",
+            BQM_KINDS, PathIntegralAnnealingSampler.PARAMS, lambda s: PathIntegralAnnealingSampler(),
+            lambda s: s.max_variables, _annealing_work,
+        ),
+        SolverSpec(
+            "statevector", "Exact quantum annealing: Schrodinger evolution of the 2^n statevector under "
+            "H(s) = A(s) H_D + B(s) H_C from |+>^n.",
+            BQM_KINDS, StatevectorAnnealingSampler.PARAMS,
+            lambda s: StatevectorAnnealingSampler(max_qubits=s.max_statevector_qubits),
+            lambda s: min(s.max_statevector_qubits, StatevectorAnnealingSampler().max_qubits),
+        ),
+        SolverSpec(
+            "exact", "Exhaustive enumeration (Gray code, numba): the lowest states, exactly.",
+            BQM_KINDS, ExactSolver.PARAMS, lambda s: ExactSolver(max_variables=s.max_exact_variables),
+            lambda s: s.max_exact_variables,
+        ),
+        SolverSpec(
+            "tour", "Native TSP annealer over permutations: 2-opt and or-opt moves with neighbour lists, "
+            "parallel restarts, final local descent.",
+            ("tsp",), TourAnnealer.PARAMS, lambda s: TourAnnealer(), lambda s: 100_000,
+        ),
+    ]
+}
+
+AUTO = "auto"
+
+
+def choose_solver(kind: str, num_variables: int, settings: Settings) -> str:
+    """The solver ``auto`` picks: ``tour`` for TSP, ``exact`` for tiny models, else ``sa``."""
+    if kind == "tsp":
+        return "tour"
+    if num_variables <= min(16, settings.max_exact_variables):
+        return "exact"
+    return "sa"

@@ -1,0 +1,44 @@
+"""Work that runs inside worker processes, by name.
+
+A task takes its JSON payload, the settings and a ``report(progress)`` callback
+and returns a JSON-ready dict. Raising :class:`~app.errors.RequestError`
+becomes a 4xx (sync) or a FAILED job naming the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app import pipeline
+from app.config import Settings
+
+Report = Callable[[dict], None]
+
+
+def solve_sync(payload: dict, settings: Settings, report: Report) -> dict:
+    return pipeline.solve(payload["problem"], payload.get("solver", "auto"), payload.get("params"),
+                          payload.get("return_samples", 10), settings, settings.max_sync_time_limit)
+
+
+def solve_job(payload: dict, settings: Settings, report: Report) -> dict:
+    return pipeline.solve(payload["problem"], payload.get("solver", "auto"), payload.get("params"),
+                          payload.get("return_samples", 10), settings, settings.max_job_time_limit)
+
+
+def warm_up() -> None:
+    """Load every numba kernel from its cache so no request pays for compilation."""
+    pipeline.solve({"type": "maxcut", "edges": [[0, 1], [1, 2], [2, 0], [2, 3]]}, "sa",
+                   {"num_reads": 2, "num_sweeps": 2, "seed": 0})
+    pipeline.solve({"type": "maxcut", "edges": [[0, 1], [1, 2], [2, 0]]}, "exact")
+    pipeline.solve({"type": "maxcut", "edges": [[0, 1], [1, 2], [2, 0]]}, "sqa",
+                   {"num_reads": 1, "num_sweeps": 2, "seed": 0})
+    pipeline.solve({"type": "maxcut", "edges": [[0, 1], [1, 2], [2, 0]]}, "statevector",
+                   {"num_reads": 1, "num_steps": 2, "seed": 0})
+    pipeline.solve({"type": "tsp", "coordinates": [[0, 0], [0, 1], [1, 1], [1, 0], [2, 0]]}, "tour",
+                   {"num_restarts": 1, "num_sweeps": 2, "seed": 0})
+
+
+TASKS: dict[str, Callable[[dict, Settings, Report], dict]] = {
+    "solve": solve_sync,
+    "solve_job": solve_job,
+}

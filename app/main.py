@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import sqlite3
 import time
 import uuid
@@ -18,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
 from app.api.routes import jobs, solve, system
@@ -64,6 +66,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     _install_error_handlers(app)
     return app
+
+
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method any route offers on ``path`` (Starlette's 405 names only the first route's)."""
+    methods = set()
+    for template, operations in app.openapi()["paths"].items():
+        if re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", template), path):
+            methods |= {m.upper() for m in operations}
+    return sorted(methods)
 
 
 class BodySizeLimit:
@@ -134,6 +145,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         body = {"error": "validation_error", "field": field, "message": message,
                 "detail": json.loads(json.dumps(errors, default=str))}
         return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, err: StarletteHTTPException):
+        headers = dict(err.headers or {})
+        if err.status_code == 405:
+            headers["Allow"] = ", ".join(_allowed_methods(request.app, request.url.path))
+        names = {404: ("not_found", "path"), 405: ("method_not_allowed", "method")}
+        error, field = names.get(err.status_code, ("http_error", "request"))
+        return JSONResponse({"error": error, "field": field, "message": str(err.detail)},
+                            status_code=err.status_code, headers=headers)
 
     @app.exception_handler(sqlite3.Error)
     async def database_error(request: Request, err: sqlite3.Error):

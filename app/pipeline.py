@@ -76,6 +76,14 @@ def build_problem(spec: Mapping) -> Problem:
     raise RequestError("problem.type", f"unknown problem type {kind!r}; expected one of {', '.join(PROBLEM_TYPES)}")
 
 
+def compile_problem(problem: Problem, **options) -> dimod.BinaryQuadraticModel:
+    """``problem.to_bqm()`` with its input errors turned into 400s naming the field."""
+    try:
+        return problem.to_bqm(**options)
+    except ProblemError as err:
+        raise RequestError(f"problem.{err.field}", err.message) from None
+
+
 def check_params(solver: str, params: Mapping | None, num_variables: int, settings: Settings,
                  time_cap: float) -> dict[str, Any]:
     """Validate solver parameters against the solver's table and the service limits."""
@@ -120,9 +128,9 @@ def solve(problem: Mapping | Problem, solver: str = AUTO, params: Mapping | None
     if solver == "tour" or (solver == AUTO and problem.kind == "tsp"):
         return _solve_tour(problem, params, settings, time_cap, start, chosen_by_auto=solver == AUTO)
 
-    bqm = problem.to_bqm()
+    bqm = compile_problem(problem)
     compiled_ns = time.perf_counter_ns() - start
-    chosen = choose_solver(problem.kind, bqm.num_variables, settings) if solver == AUTO else solver
+    chosen = choose_solver(problem.kind, bqm.num_variables, settings, params) if solver == AUTO else solver
     checked = check_params(chosen, params, bqm.num_variables, settings, time_cap)
     sampler = SOLVERS[chosen].build(settings)
     try:

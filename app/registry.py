@@ -93,10 +93,13 @@ SOLVERS: dict[str, SolverSpec] = {
 AUTO = "auto"
 
 
-def choose_solver(kind: str, num_variables: int, settings: Settings) -> str:
-    """The solver ``auto`` picks: ``tour`` for TSP, ``exact`` for tiny models, else ``sa``."""
+def choose_solver(kind: str, num_variables: int, settings: Settings, params: dict | None = None) -> str:
+    """The solver ``auto`` picks: ``tour`` for TSP; ``exact`` for tiny models when no annealing
+    parameters are given (exact takes none but ``num_states``); else ``sa``.
+    """
     if kind == "tsp":
         return "tour"
-    if num_variables <= min(16, settings.max_exact_variables):
+    exact_takes_all = set(params or {}) <= set(SOLVERS["exact"].params)
+    if num_variables <= min(16, settings.max_exact_variables) and exact_takes_all:
         return "exact"
     return "sa"

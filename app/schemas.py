@@ -62,7 +62,7 @@ class SolveRequest(BaseModel):
     problem: Problem
     solver: str = Field("auto", description="auto, sa, sqa, statevector, exact or tour (GET /v1/solvers)")
     params: dict[str, Any] = Field(default_factory=dict, description="solver parameters (Ocean names)")
-    return_samples: int = Field(10, ge=0, le=1000, description="best distinct samples to return")
+    return_samples: int = Field(10, ge=0, le=1000, strict=True, description="best distinct samples to return")
 
 
 class SolveResponse(BaseModel):

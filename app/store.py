@@ -122,6 +122,11 @@ class Store:
         )
         return cursor.rowcount == 1
 
+    def requeue(self, job_id: str) -> None:
+        """An IN_PROGRESS job that never reached a worker goes back to PENDING."""
+        self._execute("UPDATE jobs SET status = 'PENDING', started_at = NULL WHERE id = ? AND status = 'IN_PROGRESS'",
+                      (job_id,))
+
     def set_progress(self, job_id: str, progress: dict) -> None:
         self._execute("UPDATE jobs SET progress = ? WHERE id = ?", (json.dumps(progress), job_id))
 

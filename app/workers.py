@@ -26,6 +26,7 @@ from typing import Any
 from app.config import Settings
 from app.errors import RequestError
 from app.store import Store
+from problems.errors import ProblemError
 
 log = logging.getLogger("landscape.workers")
 _CTX = multiprocessing.get_context("spawn")
@@ -64,6 +65,9 @@ def _worker_main(conn, settings_json: str) -> None:
             conn.send(("ok", task_id, result))
         except RequestError as err:
             conn.send(("error", task_id, {**err.to_dict(), "status": err.status}))
+        except ProblemError as err:
+            conn.send(("error", task_id, {"status": 400, "error": "bad_request", "field": f"problem.{err.field}",
+                                           "message": err.message}))
         except MemoryError:
             conn.send(("error", task_id, {"status": 503, "error": "unavailable", "field": "problem",
                                            "message": "the worker ran out of memory for this request"}))
@@ -187,8 +191,11 @@ class WorkerPool:
 
     def _assign(self) -> None:
         with self._lock:
-            for worker in self._workers:
+            for worker in list(self._workers):
                 if not worker.ready or worker.task_id is not None:
+                    continue
+                if not worker.process.is_alive():
+                    self._worker_died(worker)
                     continue
                 if self._sync:
                     task = self._sync.popleft()
@@ -205,11 +212,16 @@ class WorkerPool:
                 self._send(worker, job["id"], job["kind"], job["request"], job_id=job["id"])
 
     def _send(self, worker: _Worker, task_id: str, kind: str, payload: dict, job_id: str | None) -> None:
-        worker.task_id, worker.job_id, worker.started = task_id, job_id, time.monotonic()
         try:
             worker.conn.send((task_id, kind, payload))
-        except OSError:
+        except OSError:  # died before the task reached it: the task goes back to the queue
+            if job_id is not None:
+                self.store.requeue(job_id)
+            else:
+                self._sync.appendleft(self._sync_running.pop(task_id))
             self._worker_died(worker)
+            return
+        worker.task_id, worker.job_id, worker.started = task_id, job_id, time.monotonic()
 
     def _collect(self, timeout: float) -> None:
         with self._lock:

@@ -77,12 +77,12 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines)
 
 
-def write_section(suite: str, markdown: str) -> None:
-    """Replace (or append) the suite's section in docs/benchmarks.md."""
+def write_section(suite: str, markdown: str, path: Path = DOCS_FILE) -> None:
+    """Replace (or append) the suite's section in ``path`` (docs/benchmarks.md by default)."""
     begin, end = f"<!-- BEGIN {suite} -->", f"<!-- END {suite} -->"
     block = f"{begin}\n{markdown.strip()}\n{end}"
-    text = DOCS_FILE.read_text() if DOCS_FILE.exists() else "# Benchmarks\n"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
     pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
-    DOCS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    DOCS_FILE.write_text(text)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)

@@ -5,6 +5,7 @@ from problems.errors import ProblemError
 from problems.maxcut import MaxCut, MaxCutAnswer
 from problems.partition import NumberPartitioning, PartitionAnswer
 from problems.qubo import IsingProblem, ModelAnswer, QuboProblem, RawModel
+from problems.tsp import TourAnswer, TravelingSalesman
 
 __all__ = [
     "Answer",
@@ -18,4 +19,6 @@ __all__ = [
     "ProblemError",
     "QuboProblem",
     "RawModel",
+    "TourAnswer",
+    "TravelingSalesman",
 ]

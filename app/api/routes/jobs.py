@@ -33,7 +33,16 @@ def enqueue(kind: str, payload: dict, store, pool, settings, owner) -> dict:
     return {"id": job_id, "status": "PENDING"}
 
 
-@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated, responses=ERRORS,
+_JOB_LINKS = {
+    202: {"description": "Accepted", "links": {
+        "GetJob": {"operationId": "get_job", "parameters": {"job_id": "$response.body#/id"}},
+        "CancelJob": {"operationId": "cancel_job", "parameters": {"job_id": "$response.body#/id"}},
+    }},
+}
+
+
+@router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated,
+             responses={**ERRORS, **_JOB_LINKS}, operation_id="submit_job",
              summary="Submit a solve as a job; returns its id at once")
 def submit(request: SolveRequest, store: StoreDep, pool: PoolDep, settings: SettingsDep, owner: OwnerDep) -> dict:
     payload = request.model_dump(mode="json", exclude_none=True)
@@ -52,19 +61,19 @@ def _validate(payload: dict, settings) -> None:
     if solver == "tour" or (solver == AUTO and problem.kind == "tsp"):
         pipeline.check_params("tour", payload.get("params"), problem.num_cities, settings, settings.max_job_time_limit)
         return
-    num_variables = (problem.num_cities - 1) ** 2 if problem.kind == "tsp" else problem.to_bqm().num_variables
-    chosen = choose_solver(problem.kind, num_variables, settings) if solver == AUTO else solver
+    num_variables = (problem.num_cities - 1) ** 2 if problem.kind == "tsp" else pipeline.compile_problem(problem).num_variables
+    chosen = choose_solver(problem.kind, num_variables, settings, payload.get("params")) if solver == AUTO else solver
     pipeline.check_params(chosen, payload.get("params"), num_variables, settings, settings.max_job_time_limit)
 
 
-@router.get("", response_model=JobList, summary="Jobs, newest first, optionally filtered by status")
+@router.get("", response_model=JobList, operation_id="list_jobs", summary="Jobs, newest first, optionally filtered by status")
 def list_jobs(store: StoreDep, _: OwnerDep, status: JobStatusName | None = None,
-              limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0) -> dict:
+              limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=2**31)] = 0) -> dict:
     jobs, total = store.list_jobs(status, limit, offset)
     return {"jobs": jobs, "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/{job_id}", response_model=Job, responses=ERRORS, summary="A job's status, and its result when done")
+@router.get("/{job_id}", response_model=Job, responses=ERRORS, operation_id="get_job", summary="A job's status, and its result when done")
 def get_job(job_id: str, store: StoreDep, _: OwnerDep) -> dict:
     job = store.get_job(job_id)
     if job is None:
@@ -72,7 +81,7 @@ def get_job(job_id: str, store: StoreDep, _: OwnerDep) -> dict:
     return job
 
 
-@router.delete("/{job_id}", response_model=Job, responses=ERRORS,
+@router.delete("/{job_id}", response_model=Job, responses=ERRORS, operation_id="cancel_job",
                summary="Cancel a pending or running job (its worker process is stopped)")
 def cancel_job(job_id: str, store: StoreDep, pool: PoolDep, _: OwnerDep) -> dict:
     job = store.get_job(job_id)

@@ -57,11 +57,11 @@ def compile_problem(request: CompileRequest, settings: SettingsDep, _: OwnerDep)
         if (problem.num_cities - 1) ** 2 > settings.max_variables:
             raise RequestError("problem", f"the QUBO would have {(problem.num_cities - 1) ** 2} variables; "
                                f"the limit is {settings.max_variables}", limit=settings.max_variables)
-        bqm = problem.to_bqm(lagrange=lagrange)
+        bqm = pipeline.compile_problem(problem, lagrange=lagrange)
     elif request.lagrange is not None:
         raise RequestError("lagrange", "only TSP problems take a penalty weight")
     else:
-        bqm = problem.to_bqm()
+        bqm = pipeline.compile_problem(problem)
     if bqm.num_variables > settings.max_variables:
         raise RequestError("problem", f"{bqm.num_variables} variables exceed the limit {settings.max_variables}",
                            limit=settings.max_variables)

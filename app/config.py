@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -47,6 +47,18 @@ class Settings(BaseSettings):
     max_hopfield_patterns: int = Field(default=10_000, ge=1)
     max_pc_layer_size: int = Field(default=4096, ge=1)
     max_pc_samples: int = Field(default=100_000, ge=1)
+
+    executor: Literal["local", "dask"] = Field(default="local", description="where sampling runs (docs/scaling.md)")
+    dask_scheduler: str | None = Field(default=None, description="Dask scheduler address, e.g. tcp://host:8786")
+    chunk_reads: int = Field(default=8, ge=1, le=1_000_000, description="reads (or tour restarts) per chunk; "
+                             "part of the reproducibility contract: results for a seed depend on it")
+    dask_timeout: float = Field(default=300.0, gt=0, description="seconds a Dask request may run beyond its time limit")
+
+    @model_validator(mode="after")
+    def _dask_needs_a_scheduler(self):
+        if self.executor == "dask" and not self.dask_scheduler:
+            raise ValueError("LANDSCAPE_EXECUTOR=dask needs LANDSCAPE_DASK_SCHEDULER (e.g. tcp://host:8786)")
+        return self
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod

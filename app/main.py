@@ -22,7 +22,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import __version__
-from app.api.routes import jobs, solve, system
+from app.api.routes import jobs, neural, solve, system
 from app.config import Settings
 from app.errors import RequestError
 from app.store import Store
@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                            allow_headers=["*"])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.middleware("http")(_request_id_and_log)
-    for router in (system.router, solve.router, jobs.router):
+    for router in (system.router, solve.router, jobs.router, neural.router):
         app.include_router(router)
     _install_error_handlers(app)
     return app

@@ -13,6 +13,7 @@ from typing import Any
 
 import dimod
 
+from app import execution
 from app.config import Settings
 from app.errors import RequestError
 from app.registry import AUTO, SOLVERS, choose_solver
@@ -134,7 +135,7 @@ def solve(problem: Mapping | Problem, solver: str = AUTO, params: Mapping | None
     checked = check_params(chosen, params, bqm.num_variables, settings, time_cap)
     sampler = SOLVERS[chosen].build(settings)
     try:
-        sampleset = sampler.sample(bqm, **checked)
+        sampleset = execution.sample(chosen, sampler, bqm, checked, settings)
     except (ValueError, TypeError) as err:
         raise RequestError("params", str(err)) from None
     answer = problem.decode(sampleset)
@@ -157,7 +158,7 @@ def solve(problem: Mapping | Problem, solver: str = AUTO, params: Mapping | None
 
 def _solve_tour(problem: TravelingSalesman, params, settings, time_cap, start, chosen_by_auto) -> dict[str, Any]:
     checked = check_params("tour", params, problem.num_cities, settings, time_cap)
-    result = SOLVERS["tour"].build(settings).solve(problem, **checked)
+    result = execution.solve_tour(problem, checked, settings)
     answer = problem.decode(result.tour)
     info = _jsonable(dict(result.info))
     info["model"] = {"num_variables": problem.num_cities, "num_interactions": 0, "vartype": "PERMUTATION"}

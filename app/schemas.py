@@ -120,3 +120,118 @@ class ErrorBody(BaseModel):
     field: str
     message: str
     limit: Any = None
+
+
+# ---- Hopfield associative memory ------------------------------------------------------------
+
+Pattern = list[Number] | list[list[Number]]
+
+
+class HopfieldCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"patterns": [[1, -1, 1, -1, 1, -1], [1, 1, 1, -1, -1, -1]], "rule": "hebbian"}]})
+
+    patterns: list[Pattern] | None = Field(None, description="+-1 or 0/1 vectors, or 2-D arrays (images)")
+    rule: Literal["hebbian", "storkey", "pseudoinverse", "modern"] = "hebbian"
+    beta: float = Field(1.0, gt=0, le=1e6, description="inverse temperature of the modern rule")
+    weights: list[list[Number]] | None = Field(None, description="a user-supplied weight matrix instead of patterns")
+    thresholds: list[Number] | None = None
+
+
+class HopfieldNetworkInfo(BaseModel):
+    id: str
+    rule: str
+    num_neurons: int
+    num_patterns: int
+    alpha: float
+    capacity: float | None = None
+    capacity_warning: str | None = None
+    shape: list[int] | None = None
+    encoding: str | None = None
+    symmetric: bool
+    beta: float
+    created_at: float | None = None
+
+
+class HopfieldRecall(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"pattern_index": 0, "corruption": 0.2, "seed": 1, "mode": "async", "temperature": 0}]})
+
+    cue: Pattern | None = None
+    pattern_index: int | None = Field(None, ge=0)
+    corruption: float | None = Field(None, ge=0, le=1, description="fraction of flipped bits of the stored pattern")
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    mode: Literal["async", "sync"] | None = None
+    temperature: float = Field(0.0, ge=0, le=1e6)
+    max_sweeps: int = Field(100, ge=1, le=1000)
+
+
+class HopfieldRecallResult(BaseModel):
+    state: list[Any]
+    energy: float | None
+    energy_trajectory: list[float | None]
+    energy_is_lyapunov: bool
+    converged: bool
+    num_sweeps: int
+    cycle_length: int | None = None
+    overlaps: list[float]
+    matched_pattern: int | None = None
+    nearest_pattern: int | None = None
+    kind: str | None = None
+    mode: str
+    temperature: float
+
+
+# ---- predictive coding ------------------------------------------------------------------------
+
+class PCCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"layers": [64, 64, 10], "activation": "tanh"}]})
+
+    layers: list[int] = Field(..., min_length=2, max_length=16, description="sizes from input to output")
+    activation: Literal["linear", "tanh", "relu", "sigmoid"] = "tanh"
+    mode: Literal["supervised", "generative"] = "supervised"
+    precision: float | None = Field(None, gt=0, le=1e6, description="error precision (default: see docs)")
+    inference_steps: int | None = Field(None, ge=0, le=10_000)
+    inference_rate: float | None = Field(None, gt=0, le=10)
+    learning_rate: float | None = Field(None, gt=0, le=10)
+    optimizer: Literal["adam", "sgd"] | None = None
+    batch_size: int | None = Field(None, ge=1, le=100_000)
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+
+
+class PCModelInfo(BaseModel):
+    id: str
+    layers: list[int]
+    activation: str
+    mode: str
+    epochs_trained: int
+    version: int
+    config: dict[str, Any]
+
+
+class PCTrain(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: list[list[Number]] = Field(..., min_length=1)
+    targets: list[list[Number]] | None = Field(None, description="one-hot or real-valued outputs")
+    labels: list[int] | None = Field(None, description="class indices (instead of targets)")
+    epochs: int = Field(1, ge=1, le=10_000)
+
+
+class PCInfer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: list[list[Number]] = Field(..., min_length=1)
+    targets: list[list[Number]] | None = None
+    inference_steps: int | None = Field(None, ge=0, le=10_000)
+
+
+class PCInference(BaseModel):
+    predictions: list[list[float]]
+    latents: list[list[list[float]]]
+    errors: list[list[list[float]]]
+    free_energy: list[float] = Field(..., description="F after each inference step, averaged over the inputs")
+    free_energy_per_input: list[float]
+    inference_steps: int
+    classes: list[int] | None = None

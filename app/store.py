@@ -1,7 +1,8 @@
 """SQLite persistence for jobs, their results, and stored networks/models.
 
-WAL mode, one connection guarded by a lock (the service is one process; workers
-never touch the database). Every state change is one committed transaction, so
+WAL mode, one connection guarded by a lock. Only the API process writes;
+worker processes read stored objects through read-only connections
+(:mod:`app.objects`). Every state change is one committed transaction, so
 a crash leaves either the old or the new state.
 
 >>> store = Store(":memory:")
@@ -149,6 +150,15 @@ class Store:
         self._execute("INSERT OR REPLACE INTO objects (id, kind, meta, blob, created_at) VALUES (?, ?, ?, ?, ?)",
                       (object_id, kind, json.dumps(meta), blob, time.time()))
         return object_id
+
+    def update_object(self, kind: str, id: str, meta: dict, blob: bytes, version: int) -> bool:
+        """Replace an object only if it still exists at ``version`` (optimistic concurrency)."""
+        with self._lock:
+            row = self._db.execute("SELECT meta FROM objects WHERE id = ? AND kind = ?", (id, kind)).fetchone()
+            if row is None or json.loads(row["meta"]).get("version", 0) != version:
+                return False
+            self._db.execute("UPDATE objects SET meta = ?, blob = ? WHERE id = ?", (json.dumps(meta), blob, id))
+        return True
 
     def get_object(self, kind: str, object_id: str) -> tuple[dict, bytes] | None:
         row = self._execute("SELECT meta, blob FROM objects WHERE id = ? AND kind = ?", (object_id, kind)).fetchone()

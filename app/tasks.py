@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app import pipeline
+from app import neural_tasks, pipeline
 from app.config import Settings
 
 Report = Callable[[dict], None]
@@ -36,9 +36,14 @@ def warm_up() -> None:
                    {"num_reads": 1, "num_steps": 2, "seed": 0})
     pipeline.solve({"type": "tsp", "coordinates": [[0, 0], [0, 1], [1, 1], [1, 0], [2, 0]]}, "tour",
                    {"num_restarts": 1, "num_sweeps": 2, "seed": 0})
+    net = neural_tasks.HopfieldNetwork.from_patterns([[1, -1, 1, -1], [1, 1, -1, -1]])
+    net.recall(pattern_index=0, corruption=0.25, seed=0)
+    net.recall(pattern_index=0, mode="sync", seed=0)
+    net.recall(pattern_index=0, temperature=0.5, seed=0)
 
 
 TASKS: dict[str, Callable[[dict, Settings, Report], dict]] = {
     "solve": solve_sync,
     "solve_job": solve_job,
+    **neural_tasks.TASKS,
 }

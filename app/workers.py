@@ -259,6 +259,10 @@ class WorkerPool:
         worker.task_id = worker.job_id = None
         if job_id is not None:
             if status == "ok":
+                stored = value.pop("__object__", None)
+                if stored is not None and not self.store.update_object(**stored):
+                    self.store.finish(job_id, "FAILED", error="the model was deleted or changed during the job")
+                    return
                 self.store.finish(job_id, "COMPLETED", result=value)
             else:
                 field_note = f" ({value.get('field')})" if value.get("field") else ""

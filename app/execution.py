@@ -1,0 +1,350 @@
+"""Where sampling runs: in this process or on a Dask cluster, in fixed-size chunks of reads.
+
+A request for more than ``settings.chunk_reads`` reads (SA, SQA) or restarts
+(tour) is cut into chunks of ``chunk_reads`` (the last one shorter); chunk ``c``
+samples with seed ``stream_seeds(seed, n_chunks)[c]`` and the chunks are merged
+in order with :func:`dimod.concatenate`. The plan depends only on the request
+and ``chunk_reads``, never on how many processes or machines run it, so a seed
+gives the same samples on the ``local`` executor and on a Dask cluster of any
+size. Without a seed one is drawn and reported as ``info["seed"]``.
+
+>>> [(c.start, c.stop) for c in plan_chunks(20, 8, seed=1)]
+[(0, 8), (8, 16), (16, 20)]
+>>> [c.seed for c in plan_chunks(5, 8, seed=1)]  # one chunk: the request's own seed
+[1]
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import dimod
+import numpy as np
+
+from app.config import Settings
+from app.errors import RequestError
+from energy.rng import stream_seeds
+from solvers.tour import TourAnnealer, TourResult
+
+#: solvers whose reads are independent random streams, so they can be split into chunks
+CHUNKED_SOLVERS = frozenset({"sa", "sqa"})
+#: how long a Dask cluster may have no workers before a request fails instead of waiting
+NO_WORKERS_GRACE_S = 20.0
+_POLL_S = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class Chunk:
+    """Reads ``start..stop-1`` of a request, sampled with ``seed``."""
+
+    index: int
+    start: int
+    stop: int
+    seed: int
+
+    @property
+    def size(self) -> int:
+        return self.stop - self.start
+
+
+def plan_chunks(total: int, chunk_size: int, seed: int) -> list[Chunk]:
+    """Cut ``total`` reads into chunks of ``chunk_size``; a single chunk keeps ``seed`` itself."""
+    if total <= chunk_size:
+        return [Chunk(0, 0, total, int(seed))]
+    bounds = list(range(0, total, chunk_size)) + [total]
+    seeds = stream_seeds(seed, len(bounds) - 1)
+    return [Chunk(c, bounds[c], bounds[c + 1], int(seeds[c])) for c in range(len(bounds) - 1)]
+
+
+def draw_seed() -> int:
+    """A fresh seed below 2**53, so it survives JSON clients that read numbers as doubles."""
+    return secrets.randbits(53)
+
+
+# --- public entry points ----------------------------------------------------------------------------------------
+
+def sample(solver: str, sampler: dimod.Sampler, bqm: dimod.BinaryQuadraticModel, params: Mapping[str, Any],
+           settings: Settings) -> dimod.SampleSet:
+    """``sampler.sample(bqm, **params)``, split into chunks and run on ``settings.executor``.
+
+    ``info`` gains ``seed`` (given or drawn) and ``execution`` (executor, chunks, wall time).
+
+    >>> from solvers.simulated_annealing import SimulatedAnnealingSampler
+    >>> bqm = dimod.BQM({}, {(0, 1): 1.0, (1, 2): 1.0}, 0, "SPIN")
+    >>> ss = sample("sa", SimulatedAnnealingSampler(), bqm, {"num_reads": 20, "num_sweeps": 50, "seed": 3},
+    ...             Settings(chunk_reads=8))
+    >>> len(ss), ss.info["execution"]["chunks"], ss.info["seed"]
+    (20, 3, 3)
+    """
+    started = time.perf_counter_ns()
+    params = dict(params)
+    if "seed" in params or _takes_seed(sampler):
+        params["seed"] = draw_seed() if params.get("seed") is None else int(params["seed"])
+    payload = bqm_payload(bqm)
+    if solver in CHUNKED_SOLVERS:
+        chunks = plan_chunks(_num_reads(params), settings.chunk_reads, params["seed"])
+    else:
+        chunks = [Chunk(0, 0, 1, params.get("seed"))]
+    states = _split_initial_states(params.get("initial_states"), chunks)
+    calls = [_chunk_params(params, chunk, states[c], len(chunks) > 1) for c, chunk in enumerate(chunks)]
+    deadline = _deadline(params)
+    sampler_settings = settings.model_dump(mode="json", exclude={"api_keys", "cors_origins", "db"})
+    if settings.executor == "dask":
+        parts = _dask_run(settings, sample_chunk, (solver, payload, sampler_settings),
+                          [(p, deadline, 1) for p in calls], deadline)
+    else:
+        local_bqm = bqm_from_payload(payload)  # the same model a Dask worker rebuilds, bit for bit
+        parts = [_sample_with(sampler, local_bqm, p, deadline, len(calls) - c) for c, p in enumerate(calls)]
+    merged = _merge_samplesets(parts, chunks)
+    merged.info["seed"] = params.get("seed")
+    merged.info["execution"] = _execution_info(settings, chunks, started)
+    return merged
+
+
+def solve_tour(problem, params: Mapping[str, Any], settings: Settings) -> TourResult:
+    """``TourAnnealer().solve(problem, **params)`` with ``num_restarts`` split like reads."""
+    started = time.perf_counter_ns()
+    params = dict(params)
+    params["seed"] = draw_seed() if params.get("seed") is None else int(params["seed"])
+    distance = np.asarray(getattr(problem, "distance_matrix", problem), dtype=float)
+    chunks = plan_chunks(params.get("num_restarts") or TourAnnealer.PARAMS["num_restarts"].default,
+                         settings.chunk_reads, params["seed"])
+    calls = [{**params, "num_restarts": chunk.size, "seed": chunk.seed} for chunk in chunks]
+    deadline = _deadline(params)
+    if settings.executor == "dask":
+        parts = _dask_run(settings, tour_chunk, (distance,), [(p, deadline, 1) for p in calls], deadline)
+    else:
+        parts = [tour_chunk(distance, p, deadline, len(calls) - c) for c, p in enumerate(calls)]
+    result = _merge_tours(parts, params)
+    result.info["seed"] = params["seed"]
+    result.info["execution"] = _execution_info(settings, chunks, started)
+    return result
+
+
+# --- task functions (what a Dask worker runs: top-level, plain data in) -------------------------------------------
+
+def bqm_payload(bqm: dimod.BinaryQuadraticModel) -> dict[str, Any]:
+    """The BQM as numpy vectors and labels: cheap to pickle and rebuilt exactly by :func:`bqm_from_payload`."""
+    linear, (rows, cols, values), offset, labels = bqm.to_numpy_vectors(return_labels=True)
+    return {"linear": linear, "rows": rows, "cols": cols, "values": values, "offset": float(offset),
+            "labels": list(labels), "vartype": bqm.vartype.name}
+
+
+def bqm_from_payload(payload: Mapping[str, Any]) -> dimod.BinaryQuadraticModel:
+    return dimod.BinaryQuadraticModel.from_numpy_vectors(
+        payload["linear"], (payload["rows"], payload["cols"], payload["values"]), payload["offset"],
+        payload["vartype"], variable_order=payload["labels"])
+
+
+def sample_chunk(solver: str, payload: Mapping[str, Any], sampler_settings: Mapping[str, Any],
+                 params: dict[str, Any], deadline: float | None, share: int = 1) -> dimod.SampleSet:
+    """One chunk of a request on a fresh sampler (the Dask task).
+
+    ``deadline`` is the request's wall-clock end (``time.time()``); this chunk's
+    ``time_limit`` is the time left divided by ``share`` (chunks still to run here).
+    """
+    from app.registry import SOLVERS
+
+    sampler = SOLVERS[solver].build(Settings(**sampler_settings))
+    return _sample_with(sampler, bqm_from_payload(payload), params, deadline, share)
+
+
+def tour_chunk(distance: np.ndarray, params: dict[str, Any], deadline: float | None, share: int = 1) -> TourResult:
+    """One chunk of tour restarts (the Dask task); ``deadline``/``share`` as in :func:`sample_chunk`."""
+    return TourAnnealer().solve(distance, **_budget(params, deadline, share))
+
+
+def dask_setup(worker=None) -> None:
+    """``dask worker --preload app.execution`` calls this: load the numba kernels before the first task."""
+    from solvers.path_integral import PathIntegralAnnealingSampler
+    from solvers.simulated_annealing import SimulatedAnnealingSampler
+
+    bqm = dimod.BQM({}, {(0, 1): 1.0, (1, 2): 1.0, (2, 0): 1.0}, 0.0, "SPIN")
+    for reads in (1, 2):
+        SimulatedAnnealingSampler().sample(bqm, num_reads=reads, num_sweeps=2, seed=0)
+        PathIntegralAnnealingSampler().sample(bqm, num_reads=reads, num_sweeps=2, seed=0)
+    TourAnnealer().solve([[0, 1, 2, 1, 2], [1, 0, 1, 2, 1], [2, 1, 0, 1, 2], [1, 2, 1, 0, 1], [2, 1, 2, 1, 0]],
+                         num_restarts=2, num_sweeps=2, seed=0)
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+
+def _takes_seed(sampler) -> bool:
+    return "seed" in getattr(sampler, "parameters", {})
+
+
+def _num_reads(params: Mapping[str, Any]) -> int:
+    if params.get("num_reads") is not None:
+        return int(params["num_reads"])
+    if params.get("initial_states") is not None:
+        try:
+            return len(dimod.as_samples(params["initial_states"])[0])
+        except (TypeError, ValueError):
+            return 1  # the sampler reports the bad input
+    return 1
+
+
+def _split_initial_states(initial_states, chunks: list[Chunk]) -> list[Any]:
+    """Each chunk's rows of ``initial_states``, tiled over the reads as the samplers do."""
+    if initial_states is None or len(chunks) == 1:
+        return [initial_states] * len(chunks)
+    array, labels = dimod.as_samples(initial_states)  # parseable: _num_reads or the request fixed num_reads
+    rows = len(array)
+    return [(array[np.arange(c.start, c.stop) % rows], list(labels)) if rows else initial_states for c in chunks]
+
+
+def _chunk_params(params: dict, chunk: Chunk, initial_states, split: bool) -> dict:
+    if not split:
+        return {k: v for k, v in params.items() if v is not None}
+    call = {**params, "num_reads": chunk.size, "seed": chunk.seed, "initial_states": initial_states}
+    return {k: v for k, v in call.items() if v is not None}
+
+
+def _deadline(params: Mapping[str, Any]) -> float | None:
+    limit = params.get("time_limit")
+    return None if limit is None else time.time() + float(limit)
+
+
+def _budget(params: dict, deadline: float | None, share: int) -> dict:
+    """``params`` with ``time_limit`` cut to this chunk's share of the time left before ``deadline``."""
+    if deadline is None or params.get("time_limit") is None:
+        return params
+    left = max(0.0, deadline - time.time()) / max(1, share)
+    return {**params, "time_limit": min(float(params["time_limit"]), left)}
+
+
+def _sample_with(sampler, bqm, params: dict, deadline: float | None, share: int) -> dimod.SampleSet:
+    return sampler.sample(bqm, **_budget(params, deadline, share))
+
+
+def _merge_samplesets(parts: list[dimod.SampleSet], chunks: list[Chunk]) -> dimod.SampleSet:
+    if len(parts) == 1:
+        return parts[0]
+    for part, chunk in zip(parts, chunks):
+        if "read" in part.record.dtype.names:  # SQA return_all_slices: number reads across the request
+            part.record["read"] += chunk.start
+    merged = dimod.concatenate(parts)
+    merged.info.clear()
+    merged.info.update(_merge_info([dict(p.info) for p in parts], [c.size for c in chunks]))
+    return merged
+
+
+def _merge_info(infos: list[dict], weights: list[int]) -> dict:
+    """First chunk's info, with timings summed, early stops or-ed, sweep counts at their minimum and
+    rates averaged over reads."""
+    merged = dict(infos[0])
+    for key, value in infos[0].items():
+        values = [info.get(key) for info in infos]
+        if key == "timing":
+            merged[key] = {name: sum(int(t.get(name, 0)) for t in values) for name in value}
+        elif key == "stopped_early":
+            merged[key] = any(bool(v) for v in values)
+        elif key.startswith("num_sweeps") and all(isinstance(v, (int, np.integer)) for v in values):
+            merged[key] = int(min(values))
+        elif key.endswith("_rate") and all(isinstance(v, (float, int)) for v in values):
+            merged[key] = float(np.average(values, weights=weights))
+    return merged
+
+
+def _merge_tours(parts: list[TourResult], params: dict) -> TourResult:
+    if len(parts) == 1:
+        return parts[0]
+    best = min(range(len(parts)), key=lambda c: (parts[c].length, c))
+    lengths = [length for part in parts for length in part.restart_lengths]
+    info = _merge_info([p.info for p in parts], [len(p.restart_lengths) for p in parts])
+    used = {**parts[0].params, "num_restarts": len(lengths), "seed": params["seed"]}
+    return dataclasses.replace(parts[best], restart_lengths=lengths, info=info, params=used)
+
+
+def _execution_info(settings: Settings, chunks: list[Chunk], started: int) -> dict:
+    return {"executor": settings.executor, "chunks": len(chunks), "chunk_reads": settings.chunk_reads,
+            "wall_ns": time.perf_counter_ns() - started}
+
+
+# --- Dask ---------------------------------------------------------------------------------------------------------
+
+_CLIENTS: dict[str, Any] = {}
+_CLIENTS_LOCK = threading.Lock()
+
+
+def dask_client(address: str):
+    """This process's client of the scheduler at ``address``, connected on first use."""
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.get(address)
+        if client is not None and client.status in ("running", "connecting"):
+            return client
+        try:
+            from distributed import Client
+        except ImportError:
+            raise RequestError("executor", "LANDSCAPE_EXECUTOR=dask needs the 'distributed' package: "
+                               "pip install 'landscape[dask]'", status=503) from None
+        try:
+            client = Client(address, timeout=10, set_as_default=False)
+        except (OSError, TimeoutError) as err:
+            raise RequestError("executor", f"cannot reach the Dask scheduler at {address}: {err}", status=503) from None
+        _CLIENTS[address] = client
+        return client
+
+
+def _dask_run(settings: Settings, task: Callable, shared: tuple, per_chunk: list[tuple], deadline: float | None) -> list:
+    """``task(*shared, *per_chunk[c])`` for every chunk on the cluster, results in chunk order.
+
+    ``shared`` (the model) is scattered once and moved to each worker at most
+    once. Waits until the request's deadline plus ``settings.dask_timeout``, and
+    fails early when the cluster has had no workers for ``NO_WORKERS_GRACE_S``.
+    Whatever happens, the futures are released, so the scheduler drops queued chunks.
+    """
+    from distributed import CancelledError, KilledWorker, wait
+
+    client = dask_client(settings.dask_scheduler)
+    token = uuid.uuid4().hex[:12]
+    futures: list = []
+    try:
+        scattered = [client.scatter([x], hash=False)[0] if isinstance(x, (dict, np.ndarray)) else x for x in shared]
+        columns = list(zip(*per_chunk))
+        keys = [f"landscape-{task.__name__}-{token}-{c}" for c in range(len(per_chunk))]
+        futures = client.map(task, *[[x] * len(per_chunk) for x in scattered], *columns,
+                             key=keys, pure=False, retries=1)
+        futures += [x for x, original in zip(scattered, shared) if x is not original]
+        end = (time.monotonic() + settings.dask_timeout + (0.0 if deadline is None else max(0.0, deadline - time.time())))
+        workerless_since = None
+        while True:
+            try:
+                with client.as_current():
+                    wait(futures[:len(per_chunk)], timeout=_POLL_S)
+                break
+            except TimeoutError:
+                pass
+            now = time.monotonic()
+            if now > end:
+                raise RequestError("executor", f"the Dask cluster did not finish the {len(per_chunk)} chunks in time "
+                                   f"(time limit + {settings.dask_timeout:g} s)", status=504)
+            if client.status not in ("running", "connecting"):
+                raise RequestError("executor", "lost the connection to the Dask scheduler", status=503)
+            if client.nthreads():
+                workerless_since = None
+            elif workerless_since is None:
+                workerless_since = now
+            elif now - workerless_since > NO_WORKERS_GRACE_S:
+                raise RequestError("executor", f"the Dask cluster at {settings.dask_scheduler} has had no workers "
+                                   f"for {NO_WORKERS_GRACE_S:g} s", status=503)
+        return client.gather(futures[:len(per_chunk)])
+    except KilledWorker:
+        raise RequestError("executor", "a chunk was lost with its Dask worker too many times (KilledWorker); "
+                           "it may be crashing the workers", status=503) from None
+    except CancelledError:
+        raise RequestError("executor", "the Dask scheduler cancelled the chunks (did it restart?)", status=503) from None
+    except (OSError, TimeoutError) as err:
+        raise RequestError("executor", f"the Dask scheduler connection failed: {err}", status=503) from None
+    finally:
+        if futures:
+            try:
+                client.cancel(futures)
+            except Exception:  # the connection is already gone: the scheduler releases them itself
+                pass

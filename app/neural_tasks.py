@@ -1,0 +1,120 @@
+"""Worker-side tasks for Hopfield networks and predictive-coding models."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from app import objects
+from app.config import Settings
+from app.errors import RequestError
+from neural.hopfield import CAPACITY, HopfieldNetwork
+from neural.predictive_coding import PredictiveCodingNetwork
+
+
+def field_error(err: ValueError, prefix: str = "") -> RequestError:
+    """A library ValueError (``"field: message"`` or with ``.field``) as a 400 naming the field."""
+    field = getattr(err, "field", None)
+    message = getattr(err, "message", None)
+    if field is None:
+        text = str(err)
+        field, _, message = text.partition(": ") if ": " in text else ("", "", text)
+    return RequestError(f"{prefix}{field}".rstrip("."), message or str(err))
+
+
+def hopfield_summary(net: HopfieldNetwork) -> dict[str, Any]:
+    return {"rule": net.rule, "num_neurons": net.num_neurons, "num_patterns": net.num_patterns,
+            "alpha": net.alpha, "capacity": CAPACITY.get(net.rule), "capacity_warning": net.capacity_warning,
+            "shape": list(net.shape) if net.shape else None, "encoding": net.encoding, "symmetric": net.symmetric,
+            "beta": net.beta}
+
+
+def hopfield_create(payload: dict, settings: Settings, report) -> dict:
+    """Learn the weights (checks the input) and return the summary plus the config to store."""
+    if payload.get("weights") is not None:
+        if payload.get("rule", "hebbian") != "hebbian":
+            raise RequestError("rule", "a network given by its weights has no learning rule; omit 'rule'")
+        try:
+            net = HopfieldNetwork.from_weights(payload["weights"], payload.get("thresholds"),
+                                               patterns=payload.get("patterns"))
+        except (ValueError, TypeError) as err:
+            raise field_error(err) from None
+    else:
+        if payload.get("patterns") is None:
+            raise RequestError("patterns", "give the patterns to store (or 'weights')")
+        try:
+            net = HopfieldNetwork.from_patterns(payload["patterns"], payload.get("rule", "hebbian"),
+                                                beta=payload.get("beta", 1.0))
+        except (ValueError, TypeError) as err:
+            raise field_error(err) from None
+    if net.num_neurons > settings.max_hopfield_neurons:
+        raise RequestError("patterns", f"{net.num_neurons} neurons exceed the limit {settings.max_hopfield_neurons}",
+                           limit=settings.max_hopfield_neurons)
+    if net.num_patterns > settings.max_hopfield_patterns:
+        raise RequestError("patterns", f"{net.num_patterns} patterns exceed the limit "
+                           f"{settings.max_hopfield_patterns}", limit=settings.max_hopfield_patterns)
+    return {"summary": hopfield_summary(net), "config": json.dumps(net.to_config())}
+
+
+def _hopfield(settings: Settings, payload: dict) -> HopfieldNetwork:
+    return objects.load(str(settings.db), "hopfield", payload["id"], payload["version"],
+                        lambda meta, blob: HopfieldNetwork.from_config(json.loads(blob)))
+
+
+def hopfield_recall(payload: dict, settings: Settings, report) -> dict:
+    net = _hopfield(settings, payload)
+    request = payload["request"]
+    try:
+        result = net.recall(request.get("cue"), pattern_index=request.get("pattern_index"),
+                            corruption=request.get("corruption") or 0.0, mode=request.get("mode"),
+                            temperature=request.get("temperature", 0.0), max_sweeps=request.get("max_sweeps", 100),
+                            seed=request.get("seed"))
+    except (ValueError, TypeError) as err:
+        raise field_error(err) from None
+    return result.to_dict()
+
+
+def _pc(settings: Settings, payload: dict) -> PredictiveCodingNetwork:
+    return objects.load(str(settings.db), "pc", payload["id"], payload["version"],
+                        lambda meta, blob: PredictiveCodingNetwork.from_bytes(blob))
+
+
+def pc_train(payload: dict, settings: Settings, report) -> dict:
+    """Train a copy of the stored model; the dispatcher stores the new version when the job completes."""
+    net = PredictiveCodingNetwork.from_bytes(objects.load(
+        str(settings.db), "pc", payload["id"], payload["version"], lambda meta, blob: blob))
+    request = payload["request"]
+    epochs = request.get("epochs", 1)
+
+    def on_epoch(epoch: int, metrics: dict) -> None:
+        report({"epoch": epoch, "epochs": epochs, **{k: v for k, v in metrics.items() if k != "epoch"}})
+
+    try:
+        history = net.train(np.asarray(request["inputs"], dtype=np.float64), request.get("targets"),
+                            labels=request.get("labels"), epochs=epochs, on_epoch=on_epoch)
+    except (ValueError, TypeError) as err:
+        raise field_error(err) from None
+    meta = {**payload["meta"], "version": payload["version"] + 1, "epochs_trained": net.epochs_trained}
+    return {"model_id": payload["id"], "history": history, "epochs_trained": net.epochs_trained,
+            "__object__": {"kind": "pc", "id": payload["id"], "meta": meta, "blob": net.to_bytes(),
+                           "version": payload["version"]}}
+
+
+def pc_infer(payload: dict, settings: Settings, report) -> dict:
+    net = _pc(settings, payload)
+    request = payload["request"]
+    try:
+        result = net.infer(np.asarray(request["inputs"], dtype=np.float64), request.get("targets"),
+                           steps=request.get("inference_steps"))
+    except (ValueError, TypeError) as err:
+        raise field_error(err) from None
+    body = result.to_dict()
+    if net.mode == "supervised":
+        body["classes"] = np.argmax(result.prediction, axis=1).tolist()
+    return body
+
+
+TASKS = {"hopfield_create": hopfield_create, "hopfield_recall": hopfield_recall,
+         "pc_train": pc_train, "pc_infer": pc_infer}

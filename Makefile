@@ -15,7 +15,7 @@ install: $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 
 install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,bench]" -e ./client
 
 ## Set up and start the service (SQLite + local worker processes) on $(HOST):$(PORT).
 run: install

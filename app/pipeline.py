@@ -16,7 +16,7 @@ import dimod
 from app import execution
 from app.config import Settings
 from app.errors import RequestError
-from app.registry import AUTO, SOLVERS, choose_solver
+from app.registry import AUTO, AUTO_DROPPABLE, SOLVERS, choose_solver
 from problems import IsingProblem, MaxCut, NumberPartitioning, Problem, ProblemError, QuboProblem
 from problems.base import _jsonable
 from problems.tsp import TravelingSalesman
@@ -132,6 +132,8 @@ def solve(problem: Mapping | Problem, solver: str = AUTO, params: Mapping | None
     bqm = compile_problem(problem)
     compiled_ns = time.perf_counter_ns() - start
     chosen = choose_solver(problem.kind, bqm.num_variables, settings, params) if solver == AUTO else solver
+    if solver == AUTO and chosen == "exact":
+        params = {k: v for k, v in (params or {}).items() if k not in AUTO_DROPPABLE}
     checked = check_params(chosen, params, bqm.num_variables, settings, time_cap)
     sampler = SOLVERS[chosen].build(settings)
     try:

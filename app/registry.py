@@ -93,13 +93,18 @@ SOLVERS: dict[str, SolverSpec] = {
 AUTO = "auto"
 
 
+#: Parameters ``auto`` may drop when it picks the exact solver (which needs neither).
+AUTO_DROPPABLE = ("seed", "time_limit")
+
+
 def choose_solver(kind: str, num_variables: int, settings: Settings, params: dict | None = None) -> str:
     """The solver ``auto`` picks: ``tour`` for TSP; ``exact`` for tiny models when no annealing
-    parameters are given (exact takes none but ``num_states``); else ``sa``.
+    parameters are given (exact takes only ``num_states``; ``seed`` and ``time_limit`` are
+    dropped); else ``sa``.
     """
     if kind == "tsp":
         return "tour"
-    exact_takes_all = set(params or {}) <= set(SOLVERS["exact"].params)
+    exact_takes_all = set(params or {}) - set(AUTO_DROPPABLE) <= set(SOLVERS["exact"].params)
     if num_variables <= min(16, settings.max_exact_variables) and exact_takes_all:
         return "exact"
     return "sa"

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from app import pipeline
 from app.api.deps import OwnerDep, PoolDep, SettingsDep, StoreDep
 from app.errors import RequestError
-from app.registry import AUTO, SOLVERS, choose_solver
+from app.registry import AUTO, AUTO_DROPPABLE, SOLVERS, choose_solver
 from app.schemas import ErrorBody, Job, JobCreated, JobList, JobStatusName, SolveRequest
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -62,8 +62,11 @@ def _validate(payload: dict, settings) -> None:
         pipeline.check_params("tour", payload.get("params"), problem.num_cities, settings, settings.max_job_time_limit)
         return
     num_variables = (problem.num_cities - 1) ** 2 if problem.kind == "tsp" else pipeline.compile_problem(problem).num_variables
-    chosen = choose_solver(problem.kind, num_variables, settings, payload.get("params")) if solver == AUTO else solver
-    pipeline.check_params(chosen, payload.get("params"), num_variables, settings, settings.max_job_time_limit)
+    params = payload.get("params") or {}
+    chosen = choose_solver(problem.kind, num_variables, settings, params) if solver == AUTO else solver
+    if solver == AUTO and chosen == "exact":
+        params = {k: v for k, v in params.items() if k not in AUTO_DROPPABLE}
+    pipeline.check_params(chosen, params, num_variables, settings, settings.max_job_time_limit)
 
 
 @router.get("", response_model=JobList, operation_id="list_jobs", summary="Jobs, newest first, optionally filtered by status")

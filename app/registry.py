@@ -18,7 +18,7 @@ from typing import Any
 from app.config import Settings
 from solvers.exact import ExactSolver
 from solvers.params import Param
-from solvers.path_integral import PathIntegralAnnealingSampler
+from solvers.path_integral import DEFAULT_SLICES, PathIntegralAnnealingSampler
 from solvers.simulated_annealing import SimulatedAnnealingSampler
 from solvers.statevector import StatevectorAnnealingSampler
 from solvers.tour import TourAnnealer
@@ -50,10 +50,13 @@ class SolverSpec:
 
 
 def _annealing_work(params: dict, n: int) -> float:
-    reads = params.get("num_reads") or 1
-    sweeps = params.get("num_sweeps") or 1000
-    slices = params.get("trotter_slices") or params.get("trotter") or 1
-    return float(reads) * sweeps * n * slices
+    """Spin updates of an SA request: reads x sweeps x variables."""
+    return float(params.get("num_reads") or 1) * (params.get("num_sweeps") or 1000) * n
+
+
+def _path_integral_work(params: dict, n: int) -> float:
+    """Replica-spin updates of an SQA request: SA's count times the Trotter slices."""
+    return _annealing_work(params, n) * (params.get("trotter_slices") or params.get("trotter") or DEFAULT_SLICES)
 
 
 SOLVERS: dict[str, SolverSpec] = {
@@ -68,7 +71,7 @@ SOLVERS: dict[str, SolverSpec] = {
             "sqa", "Simulated quantum annealing: path-integral Monte Carlo of the transverse-field Ising model "
             "(Suzuki-Trotter replicas, transverse field falling to 0).",
             BQM_KINDS, PathIntegralAnnealingSampler.PARAMS, lambda s: PathIntegralAnnealingSampler(),
-            lambda s: s.max_variables, _annealing_work,
+            lambda s: s.max_variables, _path_integral_work,
         ),
         SolverSpec(
             "statevector", "Exact quantum annealing: Schrodinger evolution of the 2^n statevector under "

@@ -70,20 +70,22 @@ class IsingModel:
         values = np.asarray(values, dtype=np.float64)
         if rows.size and (rows == cols).any():
             raise ValueError("couplings must not contain self-loops (i == j)")
-        both_rows = np.concatenate([rows, cols])
-        both_cols = np.concatenate([cols, rows])
+        if rows.size and (min(rows.min(), cols.min()) < 0 or max(rows.max(), cols.max()) >= n):
+            raise ValueError(f"couplings must join variables 0..{n - 1}")
+        # one int64 key per directed entry (row-major), sorted once: rows, then columns
+        keys = np.concatenate([rows * n + cols, cols * n + rows])
         both_vals = np.concatenate([values, values])
-        order = np.lexsort((both_cols, both_rows))
-        both_rows, both_cols, both_vals = both_rows[order], both_cols[order], both_vals[order]
-        if both_rows.size:
-            keep = np.ones(both_rows.size, dtype=bool)
-            keep[1:] = (both_rows[1:] != both_rows[:-1]) | (both_cols[1:] != both_cols[:-1])
-            group = np.cumsum(keep) - 1
-            both_vals = np.bincount(group, weights=both_vals)
-            both_rows, both_cols = both_rows[keep], both_cols[keep]
+        order = np.argsort(keys, kind="stable")
+        keys, both_vals = keys[order], both_vals[order]
+        if keys.size:
+            keep = np.ones(keys.size, dtype=bool)
+            keep[1:] = keys[1:] != keys[:-1]
+            if not keep.all():
+                both_vals = np.bincount(np.cumsum(keep) - 1, weights=both_vals)
+                keys = keys[keep]
+        both_rows, both_cols = np.divmod(keys, max(n, 1))
         indptr = np.zeros(n + 1, dtype=np.int64)
-        np.add.at(indptr, both_rows + 1, 1)
-        np.cumsum(indptr, out=indptr)
+        np.cumsum(np.bincount(both_rows, minlength=n), out=indptr[1:])
         variables = list(range(n)) if variables is None else list(variables)
         return cls(h, indptr, both_cols.astype(np.int32), both_vals.astype(np.float64), float(offset), variables)
 
@@ -113,8 +115,8 @@ class IsingModel:
         """Largest possible ``|h_i| + sum_j |J_ij|``: bounds any single flip's energy change / 2."""
         if self.num_variables == 0:
             return 0.0
-        row_sums = np.add.reduceat(np.abs(self.data), self.indptr[:-1]) if self.data.size else 0.0
-        row_sums = np.where(np.diff(self.indptr) > 0, row_sums, 0.0)
+        rows = np.repeat(np.arange(self.num_variables), np.diff(self.indptr))
+        row_sums = np.bincount(rows, weights=np.abs(self.data), minlength=self.num_variables)
         return float(np.max(np.abs(self.h) + row_sums))
 
 

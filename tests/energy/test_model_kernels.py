@@ -61,6 +61,11 @@ def test_duplicate_couplings_are_summed_and_self_loops_rejected():
         IsingModel.from_arrays(np.zeros(2), [1], [1], [1.0])
 
 
+def test_max_abs_field_with_uncoupled_trailing_variables():
+    model = IsingModel.from_bqm(dimod.BQM.from_ising({0: 1.0, 1: 0.0, 2: -0.5}, {(0, 1): -2.0}))
+    assert model.max_abs_field() == 3.0
+
+
 def test_local_fields_and_flip_delta():
     _, _, _, bqm = random_model(15, 0.5, True, seed=4)
     model = IsingModel.from_bqm(bqm)

@@ -94,15 +94,16 @@ def sample(solver: str, sampler: dimod.Sampler, bqm: dimod.BinaryQuadraticModel,
     states = _split_initial_states(params.get("initial_states"), chunks)
     calls = [_chunk_params(params, chunk, states[c], len(chunks) > 1) for c, chunk in enumerate(chunks)]
     deadline = _deadline(params)
-    sampler_settings = settings.model_dump(mode="json", exclude={"api_keys", "cors_origins", "db"})
     if settings.executor == "dask":
+        sampler_settings = settings.model_dump(mode="json", exclude={"api_keys", "cors_origins", "db"})
         parts = _dask_run(settings, sample_chunk, (solver, payload, sampler_settings),
                           [(p, deadline, 1) for p in calls], deadline)
     else:
         local_bqm = bqm_from_payload(payload)  # the same model a Dask worker rebuilds, bit for bit
         parts = [_sample_with(sampler, local_bqm, p, deadline, len(calls) - c) for c, p in enumerate(calls)]
     merged = _merge_samplesets(parts, chunks)
-    merged.info["seed"] = params.get("seed")
+    if params.get("seed") is not None:
+        merged.info["seed"] = params["seed"]
     merged.info["execution"] = _execution_info(settings, chunks, started)
     return merged
 
@@ -292,10 +293,19 @@ def dask_client(address: str):
         return client
 
 
-def _dask_run(settings: Settings, task: Callable, shared: tuple, per_chunk: list[tuple], deadline: float | None) -> list:
+def close_dask_client(address: str) -> None:
+    """Disconnect this process's client of ``address`` (the scheduler then releases its futures)."""
+    with _CLIENTS_LOCK:
+        client = _CLIENTS.pop(address, None)
+    if client is not None:
+        client.close()
+
+
+def _dask_run(settings: Settings, task: Callable, shared: tuple, per_chunk: list[tuple],
+              deadline: float | None) -> list:
     """``task(*shared, *per_chunk[c])`` for every chunk on the cluster, results in chunk order.
 
-    ``shared`` (the model) is scattered once and moved to each worker at most
+    The model in ``shared`` is scattered once and moved to each worker at most
     once. Waits until the request's deadline plus ``settings.dask_timeout``, and
     fails early when the cluster has had no workers for ``NO_WORKERS_GRACE_S``.
     Whatever happens, the futures are released, so the scheduler drops queued chunks.
@@ -304,26 +314,28 @@ def _dask_run(settings: Settings, task: Callable, shared: tuple, per_chunk: list
 
     client = dask_client(settings.dask_scheduler)
     token = uuid.uuid4().hex[:12]
-    futures: list = []
+    data, chunks = [], []
     try:
-        scattered = [client.scatter([x], hash=False)[0] if isinstance(x, (dict, np.ndarray)) else x for x in shared]
-        columns = list(zip(*per_chunk))
+        shared = list(shared)
+        for i, value in enumerate(shared):
+            if isinstance(value, (dict, np.ndarray)):
+                shared[i] = client.scatter([value], hash=False)[0]
+                data.append(shared[i])
         keys = [f"landscape-{task.__name__}-{token}-{c}" for c in range(len(per_chunk))]
-        futures = client.map(task, *[[x] * len(per_chunk) for x in scattered], *columns,
-                             key=keys, pure=False, retries=1)
-        futures += [x for x, original in zip(scattered, shared) if x is not original]
-        end = (time.monotonic() + settings.dask_timeout + (0.0 if deadline is None else max(0.0, deadline - time.time())))
+        chunks = client.map(task, *[[x] * len(per_chunk) for x in shared], *zip(*per_chunk),
+                            key=keys, pure=False, retries=1)
+        end = time.monotonic() + settings.dask_timeout + (0.0 if deadline is None else max(0.0, deadline - time.time()))
         workerless_since = None
         while True:
             try:
                 with client.as_current():
-                    wait(futures[:len(per_chunk)], timeout=_POLL_S)
+                    wait(chunks, timeout=_POLL_S)
                 break
             except TimeoutError:
                 pass
             now = time.monotonic()
             if now > end:
-                raise RequestError("executor", f"the Dask cluster did not finish the {len(per_chunk)} chunks in time "
+                raise RequestError("executor", f"the Dask cluster did not finish the {len(chunks)} chunks in time "
                                    f"(time limit + {settings.dask_timeout:g} s)", status=504)
             if client.status not in ("running", "connecting"):
                 raise RequestError("executor", "lost the connection to the Dask scheduler", status=503)
@@ -334,15 +346,17 @@ def _dask_run(settings: Settings, task: Callable, shared: tuple, per_chunk: list
             elif now - workerless_since > NO_WORKERS_GRACE_S:
                 raise RequestError("executor", f"the Dask cluster at {settings.dask_scheduler} has had no workers "
                                    f"for {NO_WORKERS_GRACE_S:g} s", status=503)
-        return client.gather(futures[:len(per_chunk)])
+        return client.gather(chunks)
     except KilledWorker:
         raise RequestError("executor", "a chunk was lost with its Dask worker too many times (KilledWorker); "
                            "it may be crashing the workers", status=503) from None
     except CancelledError:
-        raise RequestError("executor", "the Dask scheduler cancelled the chunks (did it restart?)", status=503) from None
+        raise RequestError("executor", "the Dask scheduler cancelled the chunks (did it restart?)",
+                           status=503) from None
     except (OSError, TimeoutError) as err:
         raise RequestError("executor", f"the Dask scheduler connection failed: {err}", status=503) from None
     finally:
+        futures = [*chunks, *data]
         if futures:
             try:
                 client.cancel(futures)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
-Label = int | str
-Number = float | int
+# Strict: JSON true/false is not a number or a label (pydantic would otherwise read it as 1/0).
+Label = StrictInt | StrictStr
+Number = StrictFloat | StrictInt
 
 
 class _Problem(BaseModel):

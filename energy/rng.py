@@ -49,23 +49,40 @@ def rng_seed(seed, stream):
 
 
 @njit(cache=True, nogil=True, inline="always")
+def rng_step(s0, s1, s2, s3):
+    """xoshiro256** on a state held in four scalars: ``(output, s0, s1, s2, s3)``.
+
+    Hot loops keep the state in locals (registers) with this and store it back
+    once; :func:`rng_next` is the same step on the array form.
+    """
+    result = _rotl(s1 * uint64(5), 7) * uint64(9)
+    t = s1 << uint64(17)
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = _rotl(s3, 45)
+    return result, s0, s1, s2, s3
+
+
+@njit(cache=True, nogil=True, inline="always")
+def uniform_from_bits(bits):
+    """Uniform float64 in [0, 1) from the top 53 bits of a raw output."""
+    return (bits >> uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def rng_next(state):
     """Next raw 64-bit output; advances ``state`` in place."""
-    result = _rotl(state[1] * uint64(5), 7) * uint64(9)
-    t = state[1] << uint64(17)
-    state[2] ^= state[0]
-    state[3] ^= state[1]
-    state[1] ^= state[2]
-    state[0] ^= state[3]
-    state[2] ^= t
-    state[3] = _rotl(state[3], 45)
+    result, state[0], state[1], state[2], state[3] = rng_step(state[0], state[1], state[2], state[3])
     return result
 
 
 @njit(cache=True, nogil=True, inline="always")
 def rng_uniform(state):
     """Uniform float64 in [0, 1) from the top 53 bits."""
-    return (rng_next(state) >> uint64(11)) * (1.0 / 9007199254740992.0)
+    return uniform_from_bits(rng_next(state))
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -1,8 +1,9 @@
 """Parallel driver kernels for simulated annealing (reads in ``prange``).
 
-The per-spin work is :func:`energy.kernels.metropolis_sweep`; these kernels only
-loop reads and sweeps. State lives in caller-owned arrays so the Python layer can
-run the schedule in chunks (time limits, progress) without losing anything.
+The per-spin work is :func:`energy.kernels.metropolis_anneal` (Metropolis
+sweeps over a block of betas); these kernels only loop reads. State lives in
+caller-owned arrays so the Python layer can run the schedule in blocks (time
+limits, progress) without losing anything.
 """
 
 from __future__ import annotations
@@ -10,25 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from energy.kernels import local_fields, metropolis_sweep
+from energy.kernels import local_fields, metropolis_anneal
 from energy.rng import rng_below, rng_seed
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def init_reads(read_seeds, n, initial, h, indptr, indices, data, spins, fields, rng_states):
-    """Seed each read's RNG; random spins unless ``initial`` (m x n, or 0 x n) is given."""
-    m = read_seeds.shape[0]
-    for r in prange(m):
-        state = rng_seed(read_seeds[r], 0)
-        for q in range(4):
-            rng_states[r, q] = state[q]
-        if initial.shape[0] > 0:
-            for i in range(n):
-                spins[r, i] = initial[r, i]
-        else:
-            for i in range(n):
-                spins[r, i] = 2 * rng_below(rng_states[r], 2) - 1
-        fields[r, :] = local_fields(spins[r], h, indptr, indices, data)
 
 
 @njit(cache=True, nogil=True)
@@ -40,19 +24,44 @@ def _energy_from_fields(spins, fields, h, offset):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def anneal_chunk(betas, spins, fields, rng_states, h, indptr, indices, data, offset,
-                 order, best_spins, best_energies, accepted):
-    """Run one Metropolis sweep per entry of ``betas`` on every read.
+def anneal_reads(betas, spins, fields, rng_states, h, indptr, indices, data, offset,
+                 best_spins, best_energies, accepted):
+    """Continue every read through the sweeps of ``betas``, keeping each read's best state.
 
-    Keeps each read's lowest-energy configuration in ``best_spins`` /
-    ``best_energies`` (checked after every sweep) and adds accepted flips to
-    ``accepted``.
+    Each read's energy is recomputed from its fields at the start of the call,
+    so per-flip energy updates never drift across calls.
     """
     m = spins.shape[0]
     for r in prange(m):
-        for b in range(betas.shape[0]):
-            accepted[r] += metropolis_sweep(spins[r], fields[r], betas[b], indptr, indices, data, order, rng_states[r])
-            energy = _energy_from_fields(spins[r], fields[r], h, offset)
-            if energy < best_energies[r]:
-                best_energies[r] = energy
-                best_spins[r, :] = spins[r]
+        energy = _energy_from_fields(spins[r], fields[r], h, offset)
+        count, _, best = metropolis_anneal(spins[r], fields[r], betas, indptr, indices, data, rng_states[r],
+                                           energy, best_spins[r], best_energies[r])
+        accepted[r] += count
+        best_energies[r] = best
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def start_reads(read_seeds, initial, betas, h, indptr, indices, data, offset,
+                spins, fields, rng_states, best_spins, best_energies, accepted):
+    """Seed each read, set its start state (random unless ``initial`` has rows), anneal over ``betas``.
+
+    One parallel region; the best state starts at the initial one. Continue a
+    longer schedule with :func:`anneal_reads`. A parallel
+    region costs a thread wake-up, which on a busy machine outweighs a short anneal.
+    """
+    m, n = spins.shape
+    for r in prange(m):
+        state = rng_seed(read_seeds[r], 0)
+        if initial.shape[0] > 0:
+            spins[r, :] = initial[r]
+        else:
+            for i in range(n):
+                spins[r, i] = 2 * rng_below(state, 2) - 1
+        fields[r, :] = local_fields(spins[r], h, indptr, indices, data)
+        energy = _energy_from_fields(spins[r], fields[r], h, offset)
+        best_spins[r, :] = spins[r]
+        count, _, best = metropolis_anneal(spins[r], fields[r], betas, indptr, indices, data, state,
+                                           energy, best_spins[r], energy)
+        accepted[r] += count
+        best_energies[r] = best
+        rng_states[r, :] = state

@@ -26,7 +26,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from energy.kernels import _accepts as accepts
+from energy.kernels import accepts
 from energy.kernels import apply_flip, local_fields
 from energy.rng import rng_below, rng_seed, rng_step, uniform_from_bits
 
@@ -78,7 +78,7 @@ def _metropolis_accepts(delta, beta, s0, s1, s2, s3):
 
     Downhill moves and moves with ``beta delta >= 53 ln 2`` (acceptance below
     2**-53) are decided without a draw; otherwise one uniform is compared with
-    ``exp(-beta delta)`` through cheap bounds first (``energy.kernels._accepts``).
+    ``exp(-beta delta)`` through cheap bounds first (``energy.kernels.accepts``).
     """
     if delta <= 0.0:
         return True, s0, s1, s2, s3

@@ -32,6 +32,7 @@ from solvers.params import Param, validate
 from solvers.schedules import SCHEDULE_TYPES, beta_schedule, check_beta_range, check_custom_schedule, default_beta_range
 
 MAX_SWEEPS = 10_000_000
+SCHEDULE_BLOCK = 65_536  # sweeps per kernel call without a time limit (bounds the betas array)
 
 
 class SimulatedAnnealingSampler(dimod.Sampler):
@@ -73,24 +74,30 @@ class SimulatedAnnealingSampler(dimod.Sampler):
             return empty_model_sampleset(bqm, num_reads, info)
 
         n = model.num_variables
-        args = (model.h, model.indptr, model.indices, model.data)
+        arrays = (model.h, model.indptr, model.indices.astype(np.uint32), model.data)  # unsigned: no sign checks
         spins = np.empty((num_reads, n), dtype=np.int8)
         fields = np.empty((num_reads, n), dtype=np.float64)
         rng_states = np.empty((num_reads, 4), dtype=np.uint64)
-        kernels.init_reads(stream_seeds(p["seed"], num_reads), n, spins0, *args, spins, fields, rng_states)
-        best_spins = spins.copy()
-        best_energies = model.energies(spins)
+        best_spins = np.empty((num_reads, n), dtype=np.int8)
+        best_energies = np.empty(num_reads, dtype=np.float64)
         accepted = np.zeros(num_reads, dtype=np.int64)
-        order = np.arange(n, dtype=np.int64)
         timer.stop("preprocessing_ns")
 
         planned = num_sweeps
 
         def run(start: int, stop: int) -> None:
-            kernels.anneal_chunk(betas_between(planned, start, stop), spins, fields, rng_states, *args,
-                                 model.offset, order, best_spins, best_energies, accepted)
+            kernels.anneal_reads(betas_between(planned, start, stop), spins, fields, rng_states, *arrays,
+                                 model.offset, best_spins, best_energies, accepted)
 
-        if p["beta_schedule_type"] != "custom":
+        # no clock to watch: initialise and anneal in big blocks, so few parallel regions
+        first = min(num_sweeps, SCHEDULE_BLOCK) if p["time_limit"] is None else 0
+        kernels.start_reads(stream_seeds(p["seed"], num_reads), spins0, betas_between(planned, 0, first), *arrays,
+                            model.offset, spins, fields, rng_states, best_spins, best_energies, accepted)
+        if p["time_limit"] is None:
+            for start in range(first, num_sweeps, SCHEDULE_BLOCK):
+                run(start, min(num_sweeps, start + SCHEDULE_BLOCK))
+            done, stopped_early = num_sweeps, False
+        elif p["beta_schedule_type"] != "custom":
             planned = sweeps_that_fit(lambda: run(0, 1), num_sweeps, timer.remaining(p["time_limit"]))
             done, stopped_early = run_chunked(planned, run, timer.remaining(p["time_limit"]))
         else:

@@ -58,6 +58,9 @@ class LandscapeSampler(dimod.Sampler):
         info = {**result.info, "solver": result.solver}
         return dimod.SampleSet(samples.record, samples.variables, info, samples.vartype)
 
+    def __repr__(self) -> str:
+        return f"LandscapeSampler(solver={self.solver!r})"
+
     def close(self) -> None:
         """Close the client if this sampler made it."""
         if self._owns_client:

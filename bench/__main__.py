@@ -11,6 +11,8 @@ import pkgutil
 import sys
 from pathlib import Path
 
+from bench import _common
+
 
 def _suites() -> list[str]:
     here = Path(__file__).parent
@@ -27,6 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     if suite not in suites:
         print(f"unknown suite {suite!r}; choose from: {', '.join(suites)}", file=sys.stderr)
         return 2
+    if "--tiny" in rest:
+        _common.SMOKE_RUN = True
     importlib.import_module(f"bench.{suite}").main(rest)
     return 0
 

@@ -21,6 +21,8 @@ REPO = Path(__file__).resolve().parent.parent
 RESULTS_DIR = REPO / "bench" / "results"
 DOCS_FILE = REPO / "docs" / "benchmarks.md"
 SHIPPED_DATA = REPO / "tests" / "data"
+#: Set by ``python -m bench <suite> --tiny``: smoke runs never overwrite results or docs.
+SMOKE_RUN = False
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
@@ -57,9 +59,11 @@ def machine_note() -> str:
 
 
 def save_raw(suite: str, data: Any) -> Path:
-    """Write raw measurements to ``bench/results/<suite>.json``."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    """Write raw measurements to ``bench/results/<suite>.json`` (not in a ``--tiny`` run)."""
     path = RESULTS_DIR / f"{suite}.json"
+    if SMOKE_RUN:
+        return path
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1, default=float))
     return path
 
@@ -78,7 +82,12 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 
 def write_section(suite: str, markdown: str, path: Path = DOCS_FILE) -> None:
-    """Replace (or append) the suite's section in ``path`` (docs/benchmarks.md by default)."""
+    """Replace (or append) the suite's section in ``path`` (docs/benchmarks.md by default).
+
+    Does nothing in a ``--tiny`` smoke run.
+    """
+    if SMOKE_RUN:
+        return
     begin, end = f"<!-- BEGIN {suite} -->", f"<!-- END {suite} -->"
     block = f"{begin}\n{markdown.strip()}\n{end}"
     text = path.read_text() if path.exists() else "# Benchmarks\n"

@@ -6,10 +6,12 @@ timing) is written once. Nothing here keeps state between calls.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 
 import dimod
+import numba
 import numpy as np
 
 from energy.model import IsingModel, spins_to_vartype, vartype_to_spins
@@ -24,6 +26,25 @@ COMMON_PARAMS = {
     "time_limit": Param(float, low=0.0, high=86_400.0, default=None,
                         description="seconds; stop early and return the best states so far"),
 }
+
+
+#: Below this many spin updates in a call (~10-30 ms on one core) kernels run on one thread:
+#: waking the thread pool can cost more than the work, especially on a busy machine.
+MIN_PARALLEL_WORK = 1 << 20
+
+
+@contextlib.contextmanager
+def kernel_threads(work: float):
+    """Run numba kernels on one thread when ``work`` is below :data:`MIN_PARALLEL_WORK`, then restore.
+
+    numba's thread count is a per-calling-thread setting, so this is safe in a threaded server.
+    """
+    before = numba.get_num_threads()
+    numba.set_num_threads(1 if work < MIN_PARALLEL_WORK else before)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 class StageTimer:

@@ -35,7 +35,6 @@ Two ways to give the schedule (``num_sweeps`` points, one sweep each):
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Callable
 
@@ -51,11 +50,17 @@ from solvers._base import (
     StageTimer,
     empty_model_sampleset,
     initial_spins,
+    kernel_threads,
     run_chunked,
     sampleset_from_spins,
 )
 from solvers.params import Param, validate
-from solvers.schedules import SCHEDULE_TYPES, beta_schedule, check_custom_schedule, default_beta_range
+from solvers.schedules import (
+    SCHEDULE_TYPES,
+    beta_schedule,
+    check_custom_schedule,
+    default_beta_range,
+)
 
 MAX_SWEEPS = 10_000_000
 MAX_SLICES = 4096
@@ -65,9 +70,6 @@ MAX_REPLICA_SPINS = 2**28
 #: With fewer reads than threads, slices run in parallel only if a colour holds at least this many
 #: replica spins: each colour is one parallel region per sweep, whose start-up cost must stay small.
 MIN_PARALLEL_SLICE_WORK = 1 << 16
-#: Below this many replica-spin updates in a call (~30 ms on one core) the kernels run on one thread:
-#: waking the thread pool can cost more than the work, especially on a busy machine.
-MIN_PARALLEL_WORK = 1 << 20
 #: ``tanh`` argument floor: keeps ``J_perp`` finite (``beta J_perp <= 345``) when Gamma reaches 0.
 _MIN_TANH_ARGUMENT = 1e-300
 
@@ -177,8 +179,7 @@ class PathIntegralAnnealingSampler(dimod.Sampler):
             rows = num_reads * num_slices if p["return_all_slices"] else num_reads
             return empty_model_sampleset(bqm, rows, info)
 
-        serial = num_reads * num_slices * n * num_sweeps < MIN_PARALLEL_WORK
-        with _thread_count(1 if serial else numba.get_num_threads()):
+        with kernel_threads(num_reads * num_slices * n * num_sweeps):
             spins, best_spins, local_accepted, global_accepted, done, stopped_early = _anneal(
                 model, spins0, p["seed"], num_reads, num_slices, beta, segment, num_sweeps, p["time_limit"], timer)
             info.update(
@@ -225,17 +226,6 @@ def _anneal(model: IsingModel, spins0: np.ndarray, seed: int | None, num_reads: 
     done, stopped_early = run_chunked(num_sweeps, run, timer.remaining(time_limit))
     timer.stop("sampling_ns")
     return spins, best_spins, local_accepted, global_accepted, done, stopped_early
-
-
-@contextlib.contextmanager
-def _thread_count(threads: int):
-    """Run numba kernels on ``threads`` threads (numba's setting is per calling thread), then restore."""
-    before = numba.get_num_threads()
-    numba.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
 
 
 def _trotter_slices(p: dict) -> int:

@@ -21,15 +21,23 @@ from energy.rng import stream_seeds
 from solvers import _anneal_kernels as kernels
 from solvers._base import (
     COMMON_PARAMS,
+    MIN_PARALLEL_WORK,
     StageTimer,
     empty_model_sampleset,
     initial_spins,
+    kernel_threads,
     run_chunked,
-    sweeps_that_fit,
     sampleset_from_spins,
+    sweeps_that_fit,
 )
 from solvers.params import Param, validate
-from solvers.schedules import SCHEDULE_TYPES, beta_schedule, check_beta_range, check_custom_schedule, default_beta_range
+from solvers.schedules import (
+    SCHEDULE_TYPES,
+    beta_schedule,
+    check_beta_range,
+    check_custom_schedule,
+    default_beta_range,
+)
 
 MAX_SWEEPS = 10_000_000
 SCHEDULE_BLOCK = 65_536  # sweeps per kernel call without a time limit (bounds the betas array)
@@ -89,23 +97,29 @@ class SimulatedAnnealingSampler(dimod.Sampler):
             kernels.anneal_reads(betas_between(planned, start, stop), spins, fields, rng_states, *arrays,
                                  model.offset, best_spins, best_energies, accepted)
 
-        # no clock to watch: initialise and anneal in big blocks, so few parallel regions
-        first = min(num_sweeps, SCHEDULE_BLOCK) if p["time_limit"] is None else 0
-        kernels.start_reads(stream_seeds(p["seed"], num_reads), spins0, betas_between(planned, 0, first), *arrays,
-                            model.offset, spins, fields, rng_states, best_spins, best_energies, accepted)
-        if p["time_limit"] is None:
-            for start in range(first, num_sweeps, SCHEDULE_BLOCK):
-                run(start, min(num_sweeps, start + SCHEDULE_BLOCK))
-            done, stopped_early = num_sweeps, False
-        elif p["beta_schedule_type"] != "custom":
-            planned = sweeps_that_fit(lambda: run(0, 1), num_sweeps, timer.remaining(p["time_limit"]))
-            done, stopped_early = run_chunked(planned, run, timer.remaining(p["time_limit"]))
-        else:
-            done, stopped_early = run_chunked(num_sweeps, run, timer.remaining(p["time_limit"]))
-        timer.stop("sampling_ns")
-        info.update(num_sweeps=int(planned), num_sweeps_completed=int(done), stopped_early=bool(stopped_early),
-                    acceptance_rate=float(accepted.sum() / max(1, done * n * num_reads)))
-        sampleset = sampleset_from_spins(best_spins, model, bqm, info)
+        work = num_reads * n * num_sweeps
+        # A small anneal ends well inside any time limit: no clock to watch. Otherwise the clock is
+        # read between chunks, and a non-custom schedule is first compressed to fit.
+        watch_clock = p["time_limit"] is not None and work >= MIN_PARALLEL_WORK
+        with kernel_threads(work):
+            # no clock to watch: initialise and anneal in big blocks, so few parallel regions
+            first = 0 if watch_clock else min(num_sweeps, SCHEDULE_BLOCK)
+            kernels.start_reads(stream_seeds(p["seed"], num_reads), spins0, betas_between(planned, 0, first),
+                                *arrays, model.offset, spins, fields, rng_states, best_spins, best_energies,
+                                accepted)
+            if not watch_clock:
+                for start in range(first, num_sweeps, SCHEDULE_BLOCK):
+                    run(start, min(num_sweeps, start + SCHEDULE_BLOCK))
+                done, stopped_early = num_sweeps, False
+            elif p["beta_schedule_type"] != "custom":
+                planned = sweeps_that_fit(lambda: run(0, 1), num_sweeps, timer.remaining(p["time_limit"]))
+                done, stopped_early = run_chunked(planned, run, timer.remaining(p["time_limit"]))
+            else:
+                done, stopped_early = run_chunked(num_sweeps, run, timer.remaining(p["time_limit"]))
+            timer.stop("sampling_ns")
+            info.update(num_sweeps=int(planned), num_sweeps_completed=int(done), stopped_early=bool(stopped_early),
+                        acceptance_rate=float(accepted.sum() / max(1, done * n * num_reads)))
+            sampleset = sampleset_from_spins(best_spins, model, bqm, info)
         timer.stop("postprocessing_ns")
         sampleset.info["timing"] = timer.timing
         return sampleset

@@ -15,8 +15,12 @@ import pytest
 from energy.model import IsingModel
 from energy.rng import stream_seeds
 from solvers import ExactSolver, SimulatedAnnealingSampler, _pimc_kernels
-from solvers import path_integral
-from solvers.path_integral import MAX_REPLICA_SPINS, PathIntegralAnnealingSampler, inter_slice_coupling
+from solvers import _base as solvers_base
+from solvers.path_integral import (
+    MAX_REPLICA_SPINS,
+    PathIntegralAnnealingSampler,
+    inter_slice_coupling,
+)
 
 SQA = PathIntegralAnnealingSampler()
 
@@ -138,7 +142,7 @@ def test_energies_are_exact_for_binary_models():
 
 @pytest.mark.parametrize("num_slices, num_reads", [(1, 5), (4, 5), (7, 3), (4, 1)])
 def test_seed_reproduces_and_thread_count_does_not_matter(num_slices, num_reads, monkeypatch):
-    monkeypatch.setattr(path_integral, "MIN_PARALLEL_WORK", 0)  # small as it is, run it on all threads
+    monkeypatch.setattr(solvers_base, "MIN_PARALLEL_WORK", 0)  # small as it is, run it on all threads
     bqm = spin_glass(30, 9)
     params = dict(num_reads=num_reads, num_sweeps=100, trotter_slices=num_slices, return_all_slices=True)
     a = SQA.sample(bqm, seed=123, **params)

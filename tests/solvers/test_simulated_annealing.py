@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-
 import unittest
 
 import dimod
@@ -13,6 +12,7 @@ import numpy as np
 import pytest
 
 from solvers import ExactSolver, SimulatedAnnealingSampler
+from solvers import _base as solvers_base
 
 SA = SimulatedAnnealingSampler()
 
@@ -46,7 +46,8 @@ def test_energies_are_exact_for_binary_models():
     assert set(np.unique(ss.record.sample)) <= {0, 1}
 
 
-def test_seed_reproduces_and_thread_count_does_not_matter():
+def test_seed_reproduces_and_thread_count_does_not_matter(monkeypatch):
+    monkeypatch.setattr(solvers_base, "MIN_PARALLEL_WORK", 0)  # small as it is, run it on all threads
     bqm = spin_glass(30, 9)
     a = SA.sample(bqm, num_reads=7, num_sweeps=200, seed=123)
     before = numba.get_num_threads()

@@ -32,10 +32,15 @@ class ServerProcess:
         self.process: subprocess.Popen | None = None
         self.log = db.with_suffix(".log")
 
-    def start(self, timeout: float = 180.0) -> "ServerProcess":
+    def start(self, timeout: float = 180.0, wait: bool = True) -> "ServerProcess":
+        """Launch ``landscape serve``; with ``wait``, block until ``/v1/health`` answers 200."""
         command = [sys.executable, "-m", "app", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=open(self.log, "ab"),
                                         stderr=subprocess.STDOUT, start_new_session=True)
+        return self.wait_ready(timeout) if wait else self
+
+    def wait_ready(self, timeout: float = 180.0) -> "ServerProcess":
+        """Block until ``/v1/health`` answers 200 (the workers are warm)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

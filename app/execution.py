@@ -163,15 +163,9 @@ def tour_chunk(distance: np.ndarray, params: dict[str, Any], deadline: float | N
 
 def dask_setup(worker=None) -> None:
     """``dask worker --preload app.execution`` calls this: load the numba kernels before the first task."""
-    from solvers.path_integral import PathIntegralAnnealingSampler
-    from solvers.simulated_annealing import SimulatedAnnealingSampler
+    from solvers.warmup import warm_up
 
-    bqm = dimod.BQM({}, {(0, 1): 1.0, (1, 2): 1.0, (2, 0): 1.0}, 0.0, "SPIN")
-    for reads in (1, 2):
-        SimulatedAnnealingSampler().sample(bqm, num_reads=reads, num_sweeps=2, seed=0)
-        PathIntegralAnnealingSampler().sample(bqm, num_reads=reads, num_sweeps=2, seed=0)
-    TourAnnealer().solve([[0, 1, 2, 1, 2], [1, 0, 1, 2, 1], [2, 1, 0, 1, 2], [1, 2, 1, 0, 1], [2, 1, 2, 1, 0]],
-                         num_restarts=2, num_sweeps=2, seed=0)
+    warm_up()
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------

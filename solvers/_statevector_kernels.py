@@ -25,10 +25,13 @@ thread count.
 
 from __future__ import annotations
 
-import numpy as np
 import types
 
+import numpy as np
+
 from numba import njit, prange
+
+import energy  # noqa: F401  (settles the kernel cache directory before any kernel is compiled)
 
 
 def _compile_both(fn):

@@ -133,12 +133,12 @@ def test_dask_executor_needs_a_scheduler_address():
 # --- a real cluster -----------------------------------------------------------------------------------------------
 
 class DaskCluster:
-    """``dask scheduler`` and single-threaded ``dask worker`` processes on loopback."""
+    """``dask scheduler`` and ``dask worker`` processes (one task thread each) on loopback."""
 
     def __init__(self, log_dir: Path):
         self.log_dir = log_dir
         self.address = f"tcp://127.0.0.1:{free_port()}"
-        self.env = {**os.environ, "NUMBA_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
+        self.env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.scheduler = self._start([DASK, "scheduler", "--host", "127.0.0.1", "--port",
                                      self.address.rsplit(":", 1)[1], "--no-dashboard"], "scheduler")
         self.workers: list[subprocess.Popen] = []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from solvers.warmup import warm_up as warm_up_solvers
 from app import neural_tasks, pipeline
 from app.config import Settings
 
@@ -27,15 +28,7 @@ def solve_job(payload: dict, settings: Settings, report: Report) -> dict:
 
 def warm_up() -> None:
     """Load every numba kernel from its cache so no request pays for compilation."""
-    pipeline.solve({"type": "maxcut", "edges": [[0, 1], [1, 2], [2, 0], [2, 3]]}, "sa",
-                   {"num_reads": 2, "num_sweeps": 2, "seed": 0})
-    pipeline.solve({"type": "maxcut", "edges": [[0, 1], [1, 2], [2, 0]]}, "exact")
-    pipeline.solve({"type": "maxcut", "edges": [[0, 1], [1, 2], [2, 0]]}, "sqa",
-                   {"num_reads": 1, "num_sweeps": 2, "seed": 0})
-    pipeline.solve({"type": "maxcut", "edges": [[0, 1], [1, 2], [2, 0]]}, "statevector",
-                   {"num_reads": 1, "num_steps": 2, "seed": 0})
-    pipeline.solve({"type": "tsp", "coordinates": [[0, 0], [0, 1], [1, 1], [1, 0], [2, 0]]}, "tour",
-                   {"num_restarts": 1, "num_sweeps": 2, "seed": 0})
+    warm_up_solvers()
     net = neural_tasks.HopfieldNetwork.from_patterns([[1, -1, 1, -1], [1, 1, -1, -1]])
     net.recall(pattern_index=0, corruption=0.25, seed=0)
     net.recall(pattern_index=0, mode="sync", seed=0)

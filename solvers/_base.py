@@ -28,9 +28,22 @@ COMMON_PARAMS = {
 }
 
 
-#: Below this many spin updates in a call (~10-30 ms on one core) kernels run on one thread:
-#: waking the thread pool can cost more than the work, especially on a busy machine.
-MIN_PARALLEL_WORK = 1 << 20
+#: Below this much :func:`sweep_work` in a call (~10-30 ms on one core) kernels run on one thread and
+#: no clock is watched: waking the thread pool can cost more than the work, especially on a busy machine.
+MIN_PARALLEL_WORK = 1 << 22
+
+
+def sweep_work(model: IsingModel, replicas: int, num_sweeps: int) -> int:
+    """Cost of ``num_sweeps`` sweeps over ``replicas`` copies of ``model``, in memory touches.
+
+    Every spin is visited and, at worst, every flip is accepted and updates its
+    neighbours' fields: ``replicas x sweeps x (n + stored couplings)``. Counting
+    couplings keeps dense models (few spins, many couplings) from passing as small.
+
+    >>> sweep_work(IsingModel.from_arrays([0.0, 0.0], [0], [1], [1.0]), replicas=3, num_sweeps=10)
+    120
+    """
+    return replicas * num_sweeps * (model.num_variables + int(model.indices.shape[0]))
 
 
 @contextlib.contextmanager

@@ -53,6 +53,7 @@ from solvers._base import (
     kernel_threads,
     run_chunked,
     sampleset_from_spins,
+    sweep_work,
 )
 from solvers.params import Param, validate
 from solvers.schedules import (
@@ -179,7 +180,7 @@ class PathIntegralAnnealingSampler(dimod.Sampler):
             rows = num_reads * num_slices if p["return_all_slices"] else num_reads
             return empty_model_sampleset(bqm, rows, info)
 
-        with kernel_threads(num_reads * num_slices * n * num_sweeps):
+        with kernel_threads(sweep_work(model, num_reads * num_slices, num_sweeps)):
             spins, best_spins, local_accepted, global_accepted, done, stopped_early = _anneal(
                 model, spins0, p["seed"], num_reads, num_slices, beta, segment, num_sweeps, p["time_limit"], timer)
             info.update(

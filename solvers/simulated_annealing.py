@@ -28,6 +28,7 @@ from solvers._base import (
     kernel_threads,
     run_chunked,
     sampleset_from_spins,
+    sweep_work,
     sweeps_that_fit,
 )
 from solvers.params import Param, validate
@@ -97,7 +98,7 @@ class SimulatedAnnealingSampler(dimod.Sampler):
             kernels.anneal_reads(betas_between(planned, start, stop), spins, fields, rng_states, *arrays,
                                  model.offset, best_spins, best_energies, accepted)
 
-        work = num_reads * n * num_sweeps
+        work = sweep_work(model, num_reads, num_sweeps)
         # A small anneal ends well inside any time limit: no clock to watch. Otherwise the clock is
         # read between chunks, and a non-custom schedule is first compressed to fit.
         watch_clock = p["time_limit"] is not None and work >= MIN_PARALLEL_WORK

@@ -12,6 +12,14 @@ DATA = Path(__file__).parent / "data"
 sys.path.insert(0, str(Path(__file__).parent))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _warm_kernels() -> None:
+    """Compile or load every sampler kernel before the first test, so timed assertions time sampling."""
+    from solvers.warmup import warm_up
+
+    warm_up()
+
+
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     return DATA

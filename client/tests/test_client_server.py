@@ -267,5 +267,5 @@ def test_an_unreachable_server_raises_connection_error_after_retries():
 def test_a_request_timeout_raises_timeout_error(server):
     with lc.Client(server.url, api_key=API_KEY, timeout=0.2, retries=0) as client:
         with pytest.raises(lc.TimeoutError):
-            client.solve_maxcut([(i, (i + 1) % 3000) for i in range(3000)], solver="sa", num_reads=1,
-                                num_sweeps=2000, time_limit=1, seed=0)
+            client.solve_maxcut([(i, (i + 1) % 3000) for i in range(3000)], solver="sa", num_reads=4,
+                                num_sweeps=1_000_000, time_limit=3, seed=0)

@@ -92,6 +92,16 @@ def test_time_limit_is_honoured():
     dimod.testing.assert_sampleset_energies(ss, bqm)
 
 
+def test_time_limit_is_honoured_on_a_dense_model():
+    """Few spins but many couplings: the clock is watched by work, not by spin count."""
+    bqm = dimod.generators.gnp_random_bqm(800, 1.0, "SPIN", random_state=0)
+    limit = 0.1
+    start = time.perf_counter()
+    ss = SA.sample(bqm, num_reads=1, num_sweeps=1000, time_limit=limit, seed=0)
+    assert time.perf_counter() - start <= limit * 1.1 + 0.05
+    assert ss.info["num_sweeps"] < 1000
+
+
 def test_custom_schedule_stops_early_at_time_limit():
     bqm = dimod.generators.gnp_random_bqm(1000, 0.01, "SPIN", random_state=0)
     start = time.perf_counter()

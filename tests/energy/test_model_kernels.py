@@ -43,6 +43,8 @@ def test_empty_model():
     model = IsingModel.from_bqm(dimod.BQM({}, {}, 2.5, "SPIN"))
     assert model.num_variables == 0
     assert model.to_bqm().offset == 2.5
+    assert model.energies(np.zeros((3, 0), dtype=np.int8)).tolist() == [2.5, 2.5, 2.5]
+    assert model.local_fields(np.zeros(0, dtype=np.int8)).shape == (0,)
 
 
 def test_binary_roundtrip_through_dimod():

@@ -257,7 +257,7 @@ def test_info_reports_schedule_acceptance_and_timing():
     ({"return_all_slices": "yes"}, TypeError, "return_all_slices"),
     ({"seed": -3}, ValueError, "seed"),
     ({"time_limit": -1.0}, ValueError, "time_limit"),
-    ({"gamma": 1.0}, ValueError, "gamma"),
+    ({"gamma": 1.0}, ValueError, "Unknown parameter\\(s\\) 'gamma'"),
 ])
 def test_bad_parameters_name_the_parameter(params, error, name):
     with pytest.raises(error, match=name):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 import unittest
 
@@ -11,6 +12,7 @@ import numba
 import numpy as np
 import pytest
 
+from energy.model import IsingModel
 from solvers import ExactSolver, SimulatedAnnealingSampler
 from solvers import _base as solvers_base
 
@@ -111,10 +113,18 @@ def test_custom_schedule_stops_early_at_time_limit():
     assert ss.info["stopped_early"] and 0 < ss.info["num_sweeps_completed"] < 10**6
 
 
-def test_default_beta_range_is_reported_and_ordered():
-    ss = SA.sample(spin_glass(10, 0), num_sweeps=10, seed=0)
+def test_default_beta_range_follows_its_acceptance_rule():
+    """Hot: the largest flip cost over all states is accepted with probability 1/2; cold: 2 min|bias| with 1%."""
+    bqm = spin_glass(10, 0)
+    ss = SA.sample(bqm, num_sweeps=10, seed=0)
     hot, cold = ss.info["beta_range"]
-    assert 0 < hot < cold
+    states = np.array(list(itertools.product([-1, 1], repeat=10)), dtype=np.int8)
+    model = IsingModel.from_bqm(bqm)
+    fields = np.array([model.local_fields(s) for s in states])
+    largest_flip_cost = float((-2 * states * fields).max())
+    smallest_bias = min(abs(b) for b in [*bqm.linear.values(), *bqm.quadratic.values()] if b)
+    assert np.exp(-hot * largest_flip_cost) == pytest.approx(0.5)
+    assert np.exp(-cold * 2 * smallest_bias) == pytest.approx(0.01)
     assert set(ss.info["timing"]) == {"preprocessing_ns", "sampling_ns", "postprocessing_ns"}
 
 

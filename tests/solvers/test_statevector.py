@@ -269,6 +269,12 @@ def test_bad_parameters_are_rejected():
         sampler.sample(bqm, annealing_time=-1.0)
     with pytest.raises(ValueError, match="Unknown parameter"):
         sampler.sample(bqm, num_sweeps=10)
+    with pytest.raises(ValueError, match="num_steps"):
+        sampler.sample(bqm, num_steps=0)
+    with pytest.raises(TypeError, match="num_steps"):
+        sampler.sample(bqm, num_steps=2.5)
+    with pytest.raises(ValueError, match="seed"):
+        sampler.sample(bqm, seed=-1)
 
 
 def test_memory_limit_and_qubit_cap_give_clear_errors():

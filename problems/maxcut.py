@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 import dimod
 import numpy as np
 
-from problems._checks import real_number, vertex_label
+from problems._checks import check_magnitude, real_number, vertex_label
 from problems._sample import pick_sample, read_spins
 from problems.base import Answer, Problem
 from problems.errors import ProblemError
@@ -37,10 +37,13 @@ class MaxCut(Problem):
     any finite real, negative allowed), or is an ``(m, 2)``/``(m, 3)`` numeric
     numpy array with integer-valued vertices (checked vectorised, fastest).
     Vertices are ints, strings or tuples of those; ``nodes`` adds vertices
-    without edges (they get a spin but never change the cut). Duplicate edges, ``(u, v)`` and ``(v, u)`` included, are
-    merged by summing their weights, as for a networkx multigraph. Self-loops,
-    NaN/inf/bool/non-numeric weights, wrong arity and edgeless graphs raise
-    :class:`ProblemError` naming ``edges[k]``.
+    without edges (they get a spin but never change the cut). Duplicate edges,
+    ``(u, v)`` and ``(v, u)`` included, are merged by summing their weights, as
+    for a networkx multigraph. Self-loops, NaN/inf/bool/non-numeric weights,
+    wrong arity, edgeless graphs and weights over ``1e150`` in magnitude raise
+    :class:`ProblemError` naming ``edges[k]``; a sum of ``|w|`` over the given
+    edges (before merging) over ``1e150`` names ``edges``. That bound
+    (:data:`problems._checks.MAX_MAGNITUDE`) keeps cuts and energies finite.
 
     >>> problem = MaxCut([(0, 1), (1, 2, 2.0), (2, 0)])
     >>> problem.total_weight
@@ -106,14 +109,17 @@ class MaxCut(Problem):
         >>> MaxCut.from_gset("3 2\\n1 2 1\\n2 3 -1\\n").nodes
         [1, 2, 3]
         """
-        num_nodes, heads, tails, weights, _ = parse_indexed_triples(read_text(path_or_text))
+        num_nodes, heads, tails, weights, lines = parse_indexed_triples(read_text(path_or_text))
         problem = cls.__new__(cls)
-        problem._set_graph(list(range(1, num_nodes + 1)), heads - 1, tails - 1, weights)
+        problem._set_graph(list(range(1, num_nodes + 1)), heads - 1, tails - 1, weights,
+                           lambda k: f"line {lines[k]}")
         return problem
 
-    def _set_graph(self, nodes: list, heads, tails, weights) -> None:
+    def _set_graph(self, nodes: list, heads, tails, weights, element=lambda k: f"edges[{k}]") -> None:
+        """Merge duplicate edges; ``element(k)`` names the input field of weight ``k``."""
         if len(weights) == 0:
             raise ProblemError("edges", "the graph has no edges")
+        check_magnitude(weights, "edges", element, "weights")
         num_nodes = len(nodes)
         low, high = np.minimum(heads, tails), np.maximum(heads, tails)
         pairs, slot = np.unique(low * num_nodes + high, return_inverse=True)
@@ -196,7 +202,6 @@ def _edges_from_array(edges: np.ndarray, index: dict):
     faults = [
         (~np.isfinite(ends).all(axis=1) | (ends != np.round(ends)).any(axis=1), "vertices must be integers"),
         (ends[:, 0] == ends[:, 1], "self-loop"),
-        (~np.isfinite(weights), "weight must be finite"),
         (inexact, "weight is too large to be exact in float64"),
     ]
     for bad, message in faults:

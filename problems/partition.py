@@ -12,13 +12,13 @@ import dataclasses
 import heapq
 import math
 import numbers
-import sys
 from collections.abc import Mapping
 from functools import cached_property, reduce
 
 import dimod
 import numpy as np
 
+from problems._checks import check_magnitude
 from problems._sample import pick_sample, read_spins
 from problems.base import Answer, Problem
 from problems.errors import ProblemError
@@ -48,15 +48,21 @@ class NumberPartitioning(Problem):
     Numbers are ints (any size) or finite floats; negative numbers are allowed
     (the objective ``|sum(A) - sum(B)|`` is then that of ``|a_i|`` with those
     items switched to the other side). NaN/inf, bools, non-numbers and an empty
-    list raise :class:`ProblemError` naming ``numbers[k]``.
+    list raise :class:`ProblemError` naming ``numbers[k]``. With any float among
+    them, ``sum |a_i|`` must be at most ``1e150`` (the bound of
+    :data:`problems._checks.MAX_MAGNITUDE`; a single number over it names
+    ``numbers[k]``, the sum ``numbers``).
 
     Precision: the decoded ``difference`` is exact (Python ints, or ``math.fsum``
     for floats). For all-integer input the BQM is built from ``a_i / scale`` with
     ``scale = gcd(numbers)``, so its coefficients and every energy are exact
     integers in float64; :meth:`to_bqm` raises :class:`ProblemError` when
     ``(sum |a_i| / scale)**2 > 2**53``, beyond which float64 energies of
-    different partitions can round together. Float input is used as given
-    (``scale = 1``), with float64's usual rounding. The BQM is dense, so
+    different partitions can round together. Float input is divided by
+    ``scale``, the power of two just above ``max |a_i|`` (exact in binary
+    floating point), so the coefficients are below 1 in magnitude and neither
+    subnormal numbers such as ``5e-324`` underflow when squared nor large ones
+    overflow; beyond that, float64's usual rounding. The BQM is dense, so
     :meth:`to_bqm` also refuses more than ``MAX_BQM_NUMBERS`` numbers;
     :attr:`karmarkar_karp` and :meth:`decode` work at any size.
 
@@ -78,8 +84,9 @@ class NumberPartitioning(Problem):
         self.exact = all(isinstance(value, int) for value in values)
         if not self.exact:
             values = [_as_float(value, f"numbers[{k}]") for k, value in enumerate(values)]
+            check_magnitude(values, "numbers", lambda k: f"numbers[{k}]", "numbers")
         self.numbers = values
-        self.scale = (reduce(math.gcd, values) or 1) if self.exact else 1
+        self.scale = (reduce(math.gcd, values) or 1) if self.exact else _binary_scale(values)
 
     def to_bqm(self) -> dimod.BinaryQuadraticModel:
         """SPIN BQM ``(sum_i (a_i / scale) s_i)**2`` on variables ``0..n-1``."""
@@ -102,9 +109,7 @@ class NumberPartitioning(Problem):
                 )
             coefficients = np.array(scaled, dtype=np.float64)
         else:
-            coefficients = np.array(self.numbers, dtype=np.float64)
-            if not np.abs(coefficients).sum() < math.sqrt(sys.float_info.max):
-                raise ProblemError("numbers", "too large: the squared sum overflows float64")
+            coefficients = np.array(self.numbers, dtype=np.float64) / self.scale
         n = len(coefficients)
         rows, cols = np.triu_indices(n, k=1)
         return dimod.BinaryQuadraticModel.from_numpy_vectors(
@@ -149,7 +154,7 @@ class NumberPartitioning(Problem):
 
     def _energy(self, difference) -> float:
         if not self.exact:
-            return difference**2
+            return (difference / self.scale) ** 2
         try:
             return float((difference // self.scale) ** 2)
         except OverflowError:
@@ -195,6 +200,12 @@ def karmarkar_karp(numbers) -> list[list[int]]:
         if value < 0:
             side[k] = 1 - side[k]
     return [[k for k in range(n) if side[k] == 0], [k for k in range(n) if side[k] == 1]]
+
+
+def _binary_scale(values: list[float]) -> float:
+    """The power of two just above ``max |a_i|`` (1 if all are 0); dividing by it is exact."""
+    largest = max(abs(value) for value in values)
+    return math.ldexp(1.0, math.frexp(largest)[1]) if largest else 1.0
 
 
 def _number(value, field: str):

@@ -22,7 +22,7 @@ from typing import ClassVar
 import dimod
 import numpy as np
 
-from problems._checks import real_number, vertex_label
+from problems._checks import check_magnitude, real_number, vertex_label
 from problems._sample import pick_sample, read_values
 from problems.base import Answer, Problem
 from problems.errors import ProblemError
@@ -47,7 +47,11 @@ class RawModel(Problem):
     Input rules for every format: biases are finite reals (not bools), a model
     has at least one variable, an interaction of a variable with itself is an
     error, and repeated interactions (``(u, v)`` and ``(v, u)`` included) are
-    summed, as dimod does.
+    summed, as dimod does. The ``|bias|`` values and ``|offset|`` must add up
+    to at most ``1e150`` (:data:`problems._checks.MAX_MAGNITUDE`, so energies
+    stay finite): one entry over it names that entry, a sum over it names
+    ``model``. :meth:`from_dict` counts the entries as given (repeats that
+    cancel still count); the other formats count the summed model.
     """
 
     vartype: ClassVar[dimod.Vartype | None] = None
@@ -61,12 +65,12 @@ class RawModel(Problem):
             raise ProblemError(
                 "vartype", f"a {self.kind} model is {self.vartype.name}, got {bqm.vartype.name}"
             )
-        _check_finite(bqm)
+        _check_coefficients(bqm)
         self._bqm = bqm.copy()
 
     @classmethod
     def from_bqm(cls, bqm: dimod.BinaryQuadraticModel) -> RawModel:
-        """Wrap a dimod BQM (copied, checked for NaN/inf and emptiness)."""
+        """Wrap a dimod BQM (copied, checked by the input rules of the class docstring)."""
         if not isinstance(bqm, dimod.BinaryQuadraticModel):
             raise ProblemError("model", f"expected a dimod BQM, got {type(bqm).__name__}")
         return cls._target(bqm.vartype)(bqm)
@@ -92,7 +96,7 @@ class RawModel(Problem):
                 raise ProblemError(str(key), f"unknown field; expected some of {', '.join(_DICT_KEYS)}")
         target = cls._target(_agree(_parse_vartype(vartype), _parse_vartype(data.get("vartype"))))
         index: dict = {}
-        linear_biases = []
+        linear_biases, fields = [], []
         linear = data.get("linear") or {}
         if not isinstance(linear, Mapping):
             raise ProblemError("linear", f"expected an object variable -> bias, got {type(linear).__name__}")
@@ -103,6 +107,7 @@ class RawModel(Problem):
                 raise ProblemError(field, f"variable {label!r} appears twice")
             index[label] = len(index)
             linear_biases.append(real_number(bias, field))
+            fields.append(field)
         rows, cols, biases = [], [], []
         for field, u, v, bias in _quadratic_entries(data.get("quadratic") or []):
             u, v = _label(u, field), _label(v, field)
@@ -111,9 +116,13 @@ class RawModel(Problem):
             rows.append(index.setdefault(u, len(index)))
             cols.append(index.setdefault(v, len(index)))
             biases.append(real_number(bias, field))
+            fields.append(field)
         if not index:
             raise ProblemError("linear", "the model has no variables")
         offset = real_number(data.get("offset", 0.0), "offset")
+        fields.append("offset")
+        # checked as given, so the entry at fault is named as given (repeats are then summed safely)
+        check_magnitude(linear_biases + biases + [offset], "model", fields.__getitem__, "biases and offset")
         linear_array = np.zeros(len(index))
         linear_array[: len(linear_biases)] = linear_biases
         bqm = dimod.BinaryQuadraticModel.from_numpy_vectors(
@@ -299,17 +308,19 @@ def _quadratic_entries(quadratic):
         raise ProblemError("quadratic", f"expected a list of [u, v, bias] or an object, got {kind}")
 
 
-def _check_finite(bqm: dimod.BinaryQuadraticModel) -> None:
+def _check_coefficients(bqm: dimod.BinaryQuadraticModel) -> None:
+    """Non-empty, finite, and within :data:`problems._checks.MAX_MAGNITUDE` (the sum charged to ``model``)."""
     if bqm.num_variables == 0:
         raise ProblemError("linear", "the model has no variables")
     linear, (rows, cols, quadratic), offset = bqm.to_numpy_vectors()
     variables = list(bqm.variables)
-    bad = np.flatnonzero(~np.isfinite(linear))
-    if bad.size:
-        raise ProblemError(f"linear[{variables[bad[0]]!r}]", f"must be finite, got {linear[bad[0]]}")
-    bad = np.flatnonzero(~np.isfinite(quadratic))
-    if bad.size:
-        u, v = variables[rows[bad[0]]], variables[cols[bad[0]]]
-        raise ProblemError(f"quadratic[{(u, v)!r}]", f"must be finite, got {quadratic[bad[0]]}")
-    if not np.isfinite(offset):
-        raise ProblemError("offset", f"must be finite, got {offset}")
+
+    def element(k: int) -> str:
+        if k < len(linear):
+            return f"linear[{variables[k]!r}]"
+        k -= len(linear)
+        if k < len(quadratic):
+            return f"quadratic[{(variables[rows[k]], variables[cols[k]])!r}]"
+        return "offset"
+
+    check_magnitude(np.concatenate([linear, quadratic, [offset]]), "model", element, "biases and offset")

@@ -44,11 +44,11 @@ import dimod
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from problems._checks import real_number
+from problems._checks import check_magnitude, check_tour_bound, real_number
 from problems._sample import pick_sample, read_values
 from problems.base import Answer, Problem
 from problems.errors import ProblemError
-from problems.tsplib import read_tsplib
+from problems.tsplib import MAX_CITIES, read_tsplib
 
 #: Automatic penalty = LAGRANGE_FACTOR * longest edge (any factor > 1 is sound).
 LAGRANGE_FACTOR = 1.5
@@ -76,7 +76,11 @@ class TravelingSalesman(Problem):
     """A symmetric TSP given by coordinates, a distance matrix or a TSPLIB file.
 
     Coordinates give Euclidean (float) distances; TSPLIB input gives the
-    TSPLIB-rounded integer distances of its ``EDGE_WEIGHT_TYPE``.
+    TSPLIB-rounded integer distances of its ``EDGE_WEIGHT_TYPE``. At most
+    ``MAX_CITIES`` cities; ``n`` times the longest edge (a bound on every tour)
+    must be finite and at most ``1e150``, or ``2**53`` for integer distances
+    (:func:`problems._checks.check_tour_bound`), else :class:`ProblemError`
+    names ``coordinates`` or ``distance_matrix``.
 
     >>> TravelingSalesman(distance_matrix=[[0, 2, 9], [2, 0, 6], [9, 6, 0]]).tour_length([0, 2, 1])
     17
@@ -90,8 +94,10 @@ class TravelingSalesman(Problem):
         self.name = name
         if coordinates is not None:
             self.coordinates = _coordinates(coordinates)
-            diff = self.coordinates[:, None, :] - self.coordinates[None, :, :]
-            self.distance_matrix = np.sqrt((diff * diff).sum(axis=-1))
+            with np.errstate(over="ignore"):  # far-apart cities give inf, rejected below
+                diff = self.coordinates[:, None, :] - self.coordinates[None, :, :]
+                self.distance_matrix = np.sqrt((diff * diff).sum(axis=-1))
+            check_tour_bound(self.num_cities, float(self.distance_matrix.max()), False, "coordinates")
         else:
             self.coordinates = None
             self.distance_matrix = _distance_matrix(distance_matrix)
@@ -123,16 +129,19 @@ class TravelingSalesman(Problem):
     def to_bqm(self, lagrange: float | None = None) -> dimod.BinaryQuadraticModel:
         """Position-based one-hot QUBO over ``(city, step)`` for city, step in 1..n-1.
 
-        ``lagrange`` defaults to :meth:`default_lagrange`.
+        ``lagrange`` defaults to :meth:`default_lagrange`. Like any model, the
+        result must keep its summed ``|coefficients|`` (about ``4 n**3`` times
+        the penalty) within ``1e150`` (:data:`problems._checks.MAX_MAGNITUDE`),
+        else :class:`ProblemError` names ``lagrange`` if given, else ``distance_matrix``.
         """
-        lagrange = self._check_lagrange(lagrange)
+        penalty = self._check_lagrange(lagrange)
         n = self.num_cities
         d = self.distance_matrix
         bqm = dimod.BinaryQuadraticModel(dimod.BINARY)
         free = range(1, n)
         for c in free:
             for p in free:
-                linear = -2.0 * lagrange  # from lagrange*(1 - row)^2 + lagrange*(1 - col)^2
+                linear = -2.0 * penalty  # from penalty*(1 - row)^2 + penalty*(1 - col)^2
                 if p == 1:
                     linear += d[0, c]
                 if p == n - 1:
@@ -140,16 +149,19 @@ class TravelingSalesman(Problem):
                 bqm.add_variable((c, p), linear)
         for c in free:  # one step per city: pairs within a row
             for p, q in itertools.combinations(free, 2):
-                bqm.add_interaction((c, p), (c, q), 2.0 * lagrange)
+                bqm.add_interaction((c, p), (c, q), 2.0 * penalty)
         for p in free:  # one city per step: pairs within a column
             for c, e in itertools.combinations(free, 2):
-                bqm.add_interaction((c, p), (e, p), 2.0 * lagrange)
+                bqm.add_interaction((c, p), (e, p), 2.0 * penalty)
         for p in range(1, n - 1):  # consecutive steps
             for c in free:
                 for e in free:
                     if c != e and d[c, e] != 0:
                         bqm.add_interaction((c, p), (e, p + 1), float(d[c, e]))
-        bqm.offset += 2.0 * (n - 1) * lagrange
+        bqm.offset += 2.0 * (n - 1) * penalty
+        linear, (_, _, quadratic), offset = bqm.to_numpy_vectors()
+        check_magnitude(np.concatenate([linear, quadratic, [offset]]),
+                        "distance_matrix" if lagrange is None else "lagrange", what="QUBO coefficients")
         return bqm
 
     def decode(self, sample_or_sampleset, repair: bool = False, lagrange: float | None = None) -> TourAnswer:
@@ -205,6 +217,7 @@ class TravelingSalesman(Problem):
         value = real_number(lagrange, "lagrange")
         if value <= 0:
             raise ProblemError("lagrange", f"must be positive, got {lagrange!r}")
+        check_magnitude([value], "lagrange")
         return value
 
 
@@ -230,12 +243,15 @@ def _grid_violations(grid: np.ndarray) -> list[str]:
 
 def _coordinates(coordinates) -> np.ndarray:
     try:
-        coords = np.asarray(coordinates, dtype=float)
+        coords = np.array(coordinates)
     except (TypeError, ValueError):
         raise ProblemError("coordinates", "must be a list of [x, y] number pairs") from None
     if coords.ndim != 2 or coords.shape[1] != 2:
         raise ProblemError("coordinates", f"must have shape (n, 2), got {coords.shape}")
+    if not _is_real_array(coords):
+        raise ProblemError("coordinates", "must be a list of [x, y] number pairs")
     _check_count(len(coords), "coordinates")
+    coords = coords.astype(float)
     bad = np.flatnonzero(~np.isfinite(coords).all(axis=1))
     if bad.size:
         raise ProblemError(f"coordinates[{bad[0]}]", "must be finite numbers (NaN or inf given)")
@@ -249,10 +265,10 @@ def _distance_matrix(matrix) -> np.ndarray:
         raise ProblemError("distance_matrix", "must be a square list of lists of numbers") from None
     if d.ndim != 2 or d.shape[0] != d.shape[1]:
         raise ProblemError("distance_matrix", f"must be square, got shape {d.shape}")
-    if d.dtype == bool or not (np.issubdtype(d.dtype, np.integer) or np.issubdtype(d.dtype, np.floating)):
+    if not _is_real_array(d):
         raise ProblemError("distance_matrix", "entries must be numbers")
     _check_count(len(d), "distance_matrix")
-    d = d.astype(np.int64 if np.issubdtype(d.dtype, np.integer) else float)
+    exact = np.issubdtype(d.dtype, np.integer)
     if not np.isfinite(d).all():
         i, j = np.argwhere(~np.isfinite(d))[0]
         raise ProblemError(f"distance_matrix[{i}][{j}]", "must be finite")
@@ -267,9 +283,17 @@ def _distance_matrix(matrix) -> np.ndarray:
         raise ProblemError("distance_matrix",
                            f"must be symmetric (asymmetric TSP is not supported): "
                            f"[{i}][{j}] = {d[i, j]} but [{j}][{i}] = {d[j, i]}")
-    return d
+    check_tour_bound(len(d), float(d.max()), exact, "distance_matrix")
+    return d.astype(np.int64 if exact else float)
+
+
+def _is_real_array(array: np.ndarray) -> bool:
+    """Integer or float entries (not bool, complex, str or object)."""
+    return array.dtype != bool and (np.issubdtype(array.dtype, np.integer) or np.issubdtype(array.dtype, np.floating))
 
 
 def _check_count(n: int, field: str) -> None:
     if n < 2:
         raise ProblemError(field, f"need at least 2 cities, got {n}")
+    if n > MAX_CITIES:
+        raise ProblemError(field, f"at most {MAX_CITIES} cities (the distance matrix is dense), got {n}")

@@ -6,7 +6,13 @@ rounding (Reinelt, *TSPLIB 95*, section 2): ``EUC_2D`` (nearest integer),
 PI = 3.141592, RRR = 6378.388 and DDD.MM degree/minute coordinates) and
 ``EXPLICIT`` matrices in ``FULL_MATRIX``, ``UPPER_ROW``, ``LOWER_ROW``,
 ``UPPER_DIAG_ROW`` and ``LOWER_DIAG_ROW`` format. Anything else raises
-:class:`ProblemError` naming the offending keyword.
+:class:`ProblemError` naming the offending keyword or section: an unsupported
+type or format, a missing, empty or repeated keyword or section (``COMMENT``
+lines may repeat and are joined), ``DIMENSION`` outside ``2..MAX_CITIES``, a
+section with too few or too many entries, non-numeric or non-integer entries,
+negative or non-zero-diagonal or asymmetric weights, and distances so large
+that a tour's length would not be exact (``n`` times the longest edge over
+``2**53``, see :func:`problems._checks.check_tour_bound`).
 
 >>> text = '''NAME: tri
 ... TYPE: TSP
@@ -29,8 +35,12 @@ from pathlib import Path
 
 import numpy as np
 
+from problems._checks import check_tour_bound
 from problems.errors import ProblemError
 from problems.formats import read_text
+
+MAX_CITIES = 5000
+"""Largest ``DIMENSION`` (and TSP of any origin): the distance matrix is dense, 200 MB at this size."""
 
 COORDINATE_TYPES = ("EUC_2D", "CEIL_2D", "ATT", "GEO")
 MATRIX_FORMATS = ("FULL_MATRIX", "UPPER_ROW", "LOWER_ROW", "UPPER_DIAG_ROW", "LOWER_DIAG_ROW")
@@ -67,30 +77,37 @@ def parse_tsplib(text: str) -> TsplibInstance:
             break
         keyword = line.split(":", 1)[0].strip().upper() if ":" in line else line.split()[0].upper()
         if keyword in _SECTIONS:
-            current = sections.setdefault(keyword, [])
+            if keyword in sections:
+                raise ProblemError(keyword, "section given twice")
+            current = sections[keyword] = []
             rest = line[len(keyword):].lstrip(" :")
             if rest:
                 current.append(rest)
             continue
         if ":" in line and not _is_numeric(line.split(":", 1)[0]):
-            spec[keyword] = line.split(":", 1)[1].strip()
+            value = line.split(":", 1)[1].strip()
+            if keyword == "COMMENT" and keyword in spec:
+                value = f"{spec[keyword]}\n{value}"
+            elif keyword in spec:
+                raise ProblemError(keyword, "keyword given twice")
+            spec[keyword] = value
             current = None
             continue
         if current is None:
             raise ProblemError("tsplib", f"unexpected line outside any section: {raw!r}")
         current.append(line)
 
-    kind = spec.get("TYPE", "TSP").split()[0].upper()
+    kind = spec.get("TYPE", "TSP").upper()
     if kind != "TSP":
         raise ProblemError("TYPE", f"only symmetric TSP instances are supported, got {kind!r}")
     if "DIMENSION" not in spec:
         raise ProblemError("DIMENSION", "missing")
     try:
         n = int(spec["DIMENSION"])
-    except ValueError:
-        raise ProblemError("DIMENSION", f"not an integer: {spec['DIMENSION']!r}") from None
-    if n < 2:
-        raise ProblemError("DIMENSION", f"need at least 2 cities, got {n}")
+    except ValueError:  # also digit strings too long to convert
+        raise ProblemError("DIMENSION", f"not an integer: {spec['DIMENSION'][:40]!r}") from None
+    if not 2 <= n <= MAX_CITIES:
+        raise ProblemError("DIMENSION", f"must be in 2..{MAX_CITIES} cities, got {n}")
     weight_type = spec.get("EDGE_WEIGHT_TYPE", "").upper()
     if not weight_type:
         raise ProblemError("EDGE_WEIGHT_TYPE", "missing")
@@ -140,9 +157,9 @@ def _read_coordinates(lines: list[str], n: int, field: str = "NODE_COORD_SECTION
         values = _numbers([line], field)
         if len(values) != 3:
             raise ProblemError(field, f"expected 'index x y', got {line!r}")
+        if not (values[0].is_integer() and 1 <= values[0] <= n):
+            raise ProblemError(field, f"node index {line.split()[0]!r} is not an integer in 1..{n}")
         index = int(values[0])
-        if not 1 <= index <= n:
-            raise ProblemError(field, f"node index {index} outside 1..{n}")
         if seen[index - 1]:
             raise ProblemError(field, f"node {index} listed twice")
         seen[index - 1] = True
@@ -169,20 +186,32 @@ def _explicit_matrix(lines: list[str], n: int, fmt: str) -> np.ndarray:
         raise ProblemError("EDGE_WEIGHT_SECTION",
                            f"{what}: {fmt} of dimension {n} needs {expected} numbers, got {len(values)}")
     weights = np.asarray(values)
-    if not np.all(weights == np.round(weights)):
+    if not np.all(np.isfinite(weights) & (weights == np.round(weights))):
         raise ProblemError("EDGE_WEIGHT_SECTION", "TSPLIB explicit weights must be integers")
+    if weights.min() < 0:
+        raise ProblemError("EDGE_WEIGHT_SECTION", f"weights must be non-negative, got {weights.min():g}")
+    check_tour_bound(n, float(weights.max()), True, "EDGE_WEIGHT_SECTION")
     weights = weights.astype(np.int64)
     if fmt == "FULL_MATRIX":
-        return weights.reshape(n, n)
-    matrix = np.zeros((n, n), dtype=np.int64)
-    # Row-major order of the upper triangle equals column-major order of the
-    # lower one, so LOWER_* formats fill the lower triangle row by row.
-    if fmt in ("UPPER_ROW", "LOWER_ROW"):
-        rows, cols = np.triu_indices(n, 1) if fmt == "UPPER_ROW" else np.tril_indices(n, -1)
+        matrix = weights.reshape(n, n)
+        if not np.array_equal(matrix, matrix.T):
+            i, j = np.argwhere(matrix != matrix.T)[0]
+            raise ProblemError("EDGE_WEIGHT_SECTION", f"FULL_MATRIX must be symmetric (asymmetric TSP is not "
+                                                      f"supported): row {i + 1} column {j + 1} is {matrix[i, j]} "
+                                                      f"but row {j + 1} column {i + 1} is {matrix[j, i]}")
     else:
-        rows, cols = np.triu_indices(n) if fmt == "UPPER_DIAG_ROW" else np.tril_indices(n)
-    matrix[rows, cols] = weights
-    matrix[cols, rows] = weights
+        matrix = np.zeros((n, n), dtype=np.int64)
+        # Row-major order of the upper triangle equals column-major order of the
+        # lower one, so LOWER_* formats fill the lower triangle row by row.
+        if fmt in ("UPPER_ROW", "LOWER_ROW"):
+            rows, cols = np.triu_indices(n, 1) if fmt == "UPPER_ROW" else np.tril_indices(n, -1)
+        else:
+            rows, cols = np.triu_indices(n) if fmt == "UPPER_DIAG_ROW" else np.tril_indices(n)
+        matrix[rows, cols] = weights
+        matrix[cols, rows] = weights
+    if np.diag(matrix).any():
+        i = int(np.flatnonzero(np.diag(matrix))[0])
+        raise ProblemError("EDGE_WEIGHT_SECTION", f"the diagonal must be 0, city {i + 1} has {matrix[i, i]}")
     return matrix
 
 
@@ -194,30 +223,37 @@ def nint(x: np.ndarray) -> np.ndarray:
 def coordinate_distances(coords: np.ndarray, weight_type: str) -> np.ndarray:
     """Integer distance matrix of ``coords`` under a TSPLIB weight type.
 
+    Coordinates so far apart that ``n`` times the longest distance exceeds
+    ``2**53`` (or is infinite) raise :class:`ProblemError` for ``NODE_COORD_SECTION``.
+
     >>> coordinate_distances(np.array([[0.0, 0.0], [1.0, 1.0]]), "CEIL_2D").tolist()
     [[0, 2], [2, 0]]
     """
     x, y = coords[:, 0], coords[:, 1]
-    dx = x[:, None] - x[None, :]
-    dy = y[:, None] - y[None, :]
-    if weight_type == "EUC_2D":
-        return nint(np.sqrt(dx * dx + dy * dy))
-    if weight_type == "CEIL_2D":
-        return np.ceil(np.sqrt(dx * dx + dy * dy)).astype(np.int64)
-    if weight_type == "ATT":
-        r = np.sqrt((dx * dx + dy * dy) / 10.0)
-        t = nint(r)
-        return np.where(t < r, t + 1, t)
     if weight_type == "GEO":
         lat, lon = _geo_radians(x), _geo_radians(y)
         q1 = np.cos(lon[:, None] - lon[None, :])
         q2 = np.cos(lat[:, None] - lat[None, :])
         q3 = np.cos(lat[:, None] + lat[None, :])
         arg = np.clip(0.5 * ((1.0 + q1) * q2 - (1.0 - q1) * q3), -1.0, 1.0)
-        d = (6378.388 * np.arccos(arg) + 1.0).astype(np.int64)
+        d = (6378.388 * np.arccos(arg) + 1.0).astype(np.int64)  # at most half the equator
         np.fill_diagonal(d, 0)  # TSPLIB's formula gives 1 on the diagonal; a city is 0 from itself
         return d
-    raise ProblemError("EDGE_WEIGHT_TYPE", f"unsupported type {weight_type!r}")
+    if weight_type not in COORDINATE_TYPES:
+        raise ProblemError("EDGE_WEIGHT_TYPE", f"unsupported type {weight_type!r}")
+    with np.errstate(over="ignore"):  # far-apart cities give inf, rejected below
+        dx = x[:, None] - x[None, :]
+        dy = y[:, None] - y[None, :]
+        squared = dx * dx + dy * dy
+    r = np.sqrt(squared / 10.0) if weight_type == "ATT" else np.sqrt(squared)
+    # before the integer cast; rounding up adds less than 1 to the longest edge
+    check_tour_bound(len(coords), float(r.max()) + 1.0, True, "NODE_COORD_SECTION")
+    if weight_type == "EUC_2D":
+        return nint(r)
+    if weight_type == "CEIL_2D":
+        return np.ceil(r).astype(np.int64)
+    t = nint(r)  # ATT: pseudo-Euclidean, rounded up
+    return np.where(t < r, t + 1, t)
 
 
 def _geo_radians(values: np.ndarray) -> np.ndarray:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import math
 import json
 import time
 
@@ -149,6 +150,9 @@ BAD_INPUTS = [
     ([(0, 1), (1.5, 2)], "edges[1]"),
     ([(0, 1), (True, 2)], "edges[1]"),
     ([(0, 1), (1, 2, 2**60)], "edges[1]"),
+    ([(0, 1), (1, 2, 1e300)], "edges[1]"),  # over the 1e150 bound that keeps energies finite
+    ([(0, 1, 1e150), (1, 2, 1e150)], "edges"),  # each within it, their sum not
+    ([(0, 1), (1, 2, -1e308)], "edges[1]"),
     ([], "edges"),
     ("0 1", "edges"),
     (5, "edges"),
@@ -174,6 +178,7 @@ BAD_GSET = [
     ("3 2\n1 2 1\n0 2 1\n", "line 3"),
     ("3 2\n1 2 1\n2 2 1\n", "line 3"),
     ("3 2\n1 2 nan\n2 3 1\n", "line 2"),
+    ("3 2\n1 2 1\n2 3 1e300\n", "line 3"),
     ("3 2\n1 2 1\n2 3\n", "line 3"),
     ("3 2\n1 2 1\n2 a 1\n", "line 3"),
     ("3 0\n\n", "edges"),
@@ -239,3 +244,26 @@ def test_bad_numpy_edge_arrays_name_the_row(rows, field):
     with pytest.raises(ProblemError) as info:
         MaxCut(rows)
     assert info.value.field == field
+
+
+@pytest.mark.parametrize("unit", [5e-324, 1e-300, 1.0, 1e140])
+def test_subnormal_and_huge_weights_keep_the_maximum_cut(unit):
+    # weights from the smallest subnormal to near the 1e150 bound: the ground state is still the max cut
+    rng = np.random.default_rng(3)
+    n = 9
+    edges = [(u, v, unit * w) for u, v, w in random_graph(rng, n)]
+    problem = MaxCut(edges, nodes=range(n))
+    energy, ground = brute_force_ground(problem.to_bqm())
+    answer = problem.decode(ground)
+    assert math.isfinite(energy) and answer.cut == brute_force_max_cut(n, edges)
+    assert answer.cut > 0
+
+
+def test_mixed_int_and_float_weights_and_a_million_edges():
+    assert MaxCut([(0, 1, 2), (1, 2, 0.5), (2, 0, -1)]).decode({0: 1, 1: -1, 2: -1}).cut == 1.0
+    rng = np.random.default_rng(1)
+    edges = rng.integers(0, 200_000, (1_000_000, 2))
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    problem = MaxCut(np.column_stack([edges, rng.choice([-1.0, 1.0], len(edges))]))
+    bqm = problem.to_bqm()
+    assert bqm.num_interactions > 990_000 and problem.num_edges == bqm.num_interactions

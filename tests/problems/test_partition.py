@@ -103,11 +103,42 @@ def test_large_integers_stay_exact():
 
 
 def test_huge_numbers_are_refused_with_a_problem_error():
-    for numbers in ([10**200, 10**200 + 1], [1e200, 3e200]):
-        with pytest.raises(ProblemError) as info:
-            NumberPartitioning(numbers).to_bqm()
-        assert info.value.field == "numbers"
+    with pytest.raises(ProblemError) as info:
+        NumberPartitioning([10**200, 10**200 + 1]).to_bqm()
+    assert info.value.field == "numbers"
     assert NumberPartitioning([10**200, 10**200 + 1]).karmarkar_karp["difference"] == 1
+    # floats: every |a_i| and their sum at most 1e150 (MAX_MAGNITUDE), checked on construction
+    for numbers, field in [([1.0, 1e200, 3e200], "numbers[1]"), ([1e308, 1e308], "numbers[0]"),
+                           ([2, 1e300], "numbers[1]"), ([6e149, 6e149], "numbers"), ([1.5, 10**400], "numbers[1]")]:
+        with pytest.raises(ProblemError) as info:
+            NumberPartitioning(numbers)
+        assert info.value.field == field, numbers
+
+
+def test_large_and_subnormal_floats_compile_to_a_model_with_the_right_ground_state():
+    # Floats are divided by a power of two just above max |a_i| (exact), so squaring neither
+    # overflows (1e100**2 * n) nor underflows (5e-324**2 == 0 in float64).
+    for unit in (1e100, 1e140, 5e-324, 1e-320):
+        numbers = [3 * unit, 1 * unit, 1 * unit, 2 * unit, 3 * unit]  # best split: 3+2 | 3+1+1
+        problem = NumberPartitioning(numbers)
+        bqm = problem.to_bqm()
+        linear, (_, _, quadratic), offset = bqm.to_numpy_vectors()
+        assert np.isfinite(quadratic).all() and np.isfinite(offset) and (quadratic != 0).all()
+        energy, ground = brute_force_ground(bqm)
+        answer = problem.decode(ground)
+        assert abs(energy) < 1e-12  # float64 rounding of the summed BQM terms, all below 1 after scaling
+        assert answer.difference == 0 and answer.energy == 0  # the decoded answer is exact
+        assert problem.decode({k: 1 for k in range(5)}).difference == pytest.approx(10 * unit, rel=1e-15)
+        assert problem.karmarkar_karp["difference"] == naive_karmarkar_karp(numbers) == 0
+    assert NumberPartitioning([5e-324, 5e-324]).decode({0: 1, 1: 1}).difference == 1e-323
+
+
+def test_mixed_int_and_float_numbers_are_floats_with_exact_differences():
+    problem = NumberPartitioning([3, 0.5, 2, 1.5, 1])
+    assert not problem.exact and problem.numbers == [3.0, 0.5, 2.0, 1.5, 1.0]
+    energy, ground = brute_force_ground(problem.to_bqm())
+    assert energy == 0 and problem.decode(ground).difference == 0 == best_difference(problem.numbers)
+    assert problem.decode({0: 1, 1: -1, 2: 1, 3: -1, 4: 1}).difference == 4.0
 
 
 def test_large_integers_with_a_common_divisor_are_scaled_exactly():
@@ -133,7 +164,10 @@ def test_floats_and_negative_numbers():
     energy, ground = brute_force_ground(problem.to_bqm())
     answer = problem.decode(ground)
     assert answer.difference == pytest.approx(best_difference(numbers))
-    assert energy == pytest.approx(answer.difference**2)
+    assert problem.scale == 4.0  # the power of two just above max |a_i| = 3.5
+    assert energy == pytest.approx((answer.difference / 4.0) ** 2)
+    state = {0: 1, 1: -1, 2: 1, 3: 1, 4: -1}
+    assert problem.decode(state).energy == pytest.approx(problem.to_bqm().energy(state))
     kk = problem.karmarkar_karp
     assert kk["difference"] == pytest.approx(naive_karmarkar_karp(numbers))
     assert abs(math.fsum(kk["subsets"][1]) - math.fsum(kk["subsets"][0])) == pytest.approx(kk["difference"])

@@ -19,7 +19,7 @@ import pytest
 
 from problems.errors import ProblemError
 from problems.tsp import TourAnswer, TravelingSalesman
-from problems.tsplib import parse_tsplib, read_tsplib
+from problems.tsplib import MAX_CITIES, parse_tsplib, read_tsplib
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 TSPLIB = DATA / "tsplib"
@@ -242,6 +242,24 @@ def test_from_tsplib_reads_path_string_path_and_text_alike():
     (_coord_text("EUC_2D", [(0, 0), (1, "x"), (2, 2)]), "NODE_COORD_SECTION", "non-numeric"),
     (_coord_text("EUC_2D", [(0, 0), (1, "nan"), (2, 2)]), "NODE_COORD_SECTION", "finite"),
     ("NAME: x\nTYPE: TSP\nDIMENSION: 3\nEDGE_WEIGHT_TYPE: EUC_2D\nEOF\n", "NODE_COORD_SECTION", "missing"),
+    (_coord_text("EUC_2D", [(0, 0), (1, 1), (2, 2)]).replace("DIMENSION : 3", "DIMENSION : 3\nDIMENSION : 3"),
+     "DIMENSION", "twice"),
+    (_coord_text("EUC_2D", [(0, 0), (1, 1), (2, 2)]).replace("DIMENSION : 3", f"DIMENSION : {MAX_CITIES + 1}"),
+     "DIMENSION", str(MAX_CITIES)),
+    (_coord_text("EUC_2D", [(0, 0), (1, 1), (2, 2)]).replace("DIMENSION : 3", "DIMENSION : " + "9" * 5000),
+     "DIMENSION", "not an integer"),
+    (_coord_text("EUC_2D", [(0, 0), (1, 1), (2, 2)]).replace("EOF", "NODE_COORD_SECTION\n1 0 0\nEOF"),
+     "NODE_COORD_SECTION", "twice"),
+    (_coord_text("EUC_2D", [(0, 0), (1, 1), (2, 2)]).replace("\n2 ", "\n2.5 "), "NODE_COORD_SECTION", "integer"),
+    (_coord_text("EUC_2D", [(0, 0), (1, 1), (4e15, 2)]), "NODE_COORD_SECTION", "2**53"),
+    (_coord_text("EUC_2D", [(0, 0), (1, 1), (1e300, -1e300)]), "NODE_COORD_SECTION", "finite"),
+    (_explicit_text(np.array([[0, 1, 2], [1, 0, 3], [5, 3, 0]]), "FULL_MATRIX"), "EDGE_WEIGHT_SECTION", "symmetric"),
+    (_explicit_text(np.array([[0, -1, 2], [-1, 0, 3], [2, 3, 0]]), "UPPER_ROW"), "EDGE_WEIGHT_SECTION", "non-negative"),
+    (_explicit_text(np.array([[4, 1, 2], [1, 0, 3], [2, 3, 0]]), "UPPER_DIAG_ROW"), "EDGE_WEIGHT_SECTION", "diagonal"),
+    (_explicit_text(np.array([[0, 1, 2], [1, 0, 3], [2, 3, 0]]), "UPPER_ROW").replace("1 2 3", "1 2 inf"),
+     "EDGE_WEIGHT_SECTION", "integers"),
+    (_explicit_text(np.array([[0, 10**16, 2], [10**16, 0, 3], [2, 3, 0]]), "UPPER_ROW"), "EDGE_WEIGHT_SECTION",
+     "2**53"),
 ])
 def test_bad_tsplib_names_the_field(text, field, words):
     with pytest.raises(ProblemError) as err:
@@ -274,6 +292,11 @@ def test_coordinates_give_float_euclidean_distances():
     (dict(coordinates=[[0, 0], [1, np.nan], [2, 2]]), "coordinates[1]", "NaN"),
     (dict(coordinates=[[0, 0, 0], [1, 1, 1]]), "coordinates", "shape"),
     (dict(coordinates=[[0, 0]]), "coordinates", "at least 2"),
+    (dict(coordinates=[[0, 0], [1e300, 1e300]]), "coordinates", "finite"),
+    (dict(coordinates=[[0, 0], [1e150, 0], [0, 1e150]]), "coordinates", "exceed"),
+    (dict(distance_matrix=[[0, 2**53], [2**53, 0]]), "distance_matrix", "2**53"),
+    (dict(distance_matrix=[[0, 1e300], [1e300, 0]]), "distance_matrix", "exceed"),
+    (dict(coordinates=np.zeros((MAX_CITIES + 1, 2))), "coordinates", f"at most {MAX_CITIES}"),
     (dict(), "coordinates", "exactly one"),
     (dict(coordinates=[[0, 0], [1, 1]], distance_matrix=[[0, 1], [1, 0]]), "coordinates", "exactly one"),
 ])

@@ -8,7 +8,6 @@ limits, progress) without losing anything.
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit, prange
 
 from energy.kernels import local_fields, metropolis_anneal

@@ -51,15 +51,15 @@ def low_energies(h, indptr, indices, data, low_bits):
     """Energy of the low ``low_bits`` variables with their mutual couplings, per low index."""
     out = np.empty(1 << low_bits)
     for lo in range(1 << low_bits):
-        energy = 0.0
+        total = 0.0
         for i in range(low_bits):
             si = 2.0 * ((lo >> i) & 1) - 1.0
-            energy += h[i] * si
+            total += h[i] * si
             for p in range(indptr[i], indptr[i + 1]):
                 j = indices[p]
                 if i < j < low_bits:
-                    energy += data[p] * si * (2.0 * ((lo >> j) & 1) - 1.0)
-        out[lo] = energy
+                    total += data[p] * si * (2.0 * ((lo >> j) & 1) - 1.0)
+        out[lo] = total
     return out
 
 
@@ -70,17 +70,17 @@ def _high_terms(h, indptr, indices, data, offset, low_bits):
     high_energy = np.empty(num_high)
     field = np.zeros((num_high, low_bits))
     for hi in prange(num_high):
-        energy = offset
+        total = offset
         for j in range(low_bits, n):
             sj = 2.0 * ((hi >> (j - low_bits)) & 1) - 1.0
-            energy += h[j] * sj
+            total += h[j] * sj
             for p in range(indptr[j], indptr[j + 1]):
                 k = indices[p]
                 if k < low_bits:
                     field[hi, k] += data[p] * sj
                 elif k > j:
-                    energy += data[p] * sj * (2.0 * ((hi >> (k - low_bits)) & 1) - 1.0)
-        high_energy[hi] = energy
+                    total += data[p] * sj * (2.0 * ((hi >> (k - low_bits)) & 1) - 1.0)
+        high_energy[hi] = total
     return high_energy, field
 
 

@@ -10,10 +10,16 @@ why asymmetric recall runs the same sweep kernels as the annealers.
 
 Energies are ``offset + (h . s + f . s) / 2`` -- equal to
 ``-1/2 s^T W s - theta . s`` for any ``W`` because ``s^T W s`` only sees the
-symmetric part. The caller passes the starting fields (one dense
-matrix product for a whole batch, far faster than N^2 scattered updates per
-cue); kernels update states and fields in place. Every cue owns the random stream ``rng_seed(seeds[b], 0)``, so
-a batch gives identical results whatever the thread count.
+symmetric part. The starting fields ``f = h - W s`` come from
+:func:`dense_fields` (rows of ``W^T`` accumulated in index order) or, for
+Hebbian weights ``W = X^T X - P I`` (integer counts), from the patterns
+(:func:`factored_fields`: ``h - X^T (X s) + P s``, 2PN instead of N^2
+operations). Both are computed per cue in a fixed order, and Hebbian fields
+are exact integers either way, so a cue's fields, hence its whole recall, are
+bit-identical whether it runs alone or in a batch of any size and
+composition. Kernels update states and fields in place. Every cue owns the
+random stream ``rng_seed(seeds[b], 0)``, so a batch gives identical results
+whatever the thread count.
 """
 
 from __future__ import annotations
@@ -27,6 +33,85 @@ from energy.kernels import apply_flip, glauber_sweep, greedy_sweep
 from energy.rng import rng_below, rng_seed, rng_uniform
 
 _MAX_EXPONENT = 50.0
+#: cues whose fields are accumulated together, so each row of ``W^T`` is read once per block
+_FIELD_BLOCK = 16
+
+
+@njit(cache=True, nogil=True)
+def dense_fields(spins, weights_t, h, fields):
+    """``fields = h - W s`` from the rows of ``weights_t = W^T``, accumulated for j = 0..N-1 in order."""
+    n = spins.shape[0]
+    for i in range(n):
+        fields[i] = h[i]
+    for j in range(n):
+        if spins[j] > 0:
+            for i in range(n):
+                fields[i] -= weights_t[j, i]
+        else:
+            for i in range(n):
+                fields[i] += weights_t[j, i]
+
+
+@njit(cache=True, nogil=True)
+def factored_fields(spins, patterns, h, fields):
+    """``fields = h - (X^T X - P I) s`` for int8 +-1 patterns ``X`` (P x N): the Hebbian counts' fields.
+
+    Every intermediate is an integer below 2**53, so the result equals :func:`dense_fields` on the
+    counts exactly.
+    """
+    p, n = patterns.shape
+    for i in range(n):
+        fields[i] = h[i] + p * spins[i]
+    for mu in range(p):
+        m = 0
+        for i in range(n):
+            m += patterns[mu, i] * spins[i]
+        c = float(m)
+        for i in range(n):
+            fields[i] -= c * patterns[mu, i]
+
+
+@njit(cache=True, nogil=True)
+def pattern_counts(spins, patterns, counts):
+    """``counts[mu] = xi^mu . s`` (exact integers; overlaps are ``counts / N``)."""
+    p, n = patterns.shape
+    for mu in range(p):
+        m = 0
+        for i in range(n):
+            m += patterns[mu, i] * spins[i]
+        counts[mu] = m
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def batch_fields(states, weights_t, patterns, h, factored):
+    """Starting fields of every row of ``states``; row ``b`` is exactly what the one-cue path computes.
+
+    The dense route runs blocks of ``_FIELD_BLOCK`` cues over each row of ``W^T`` (read once per
+    block instead of once per cue); within a cue the accumulation order is the same as
+    :func:`dense_fields`.
+    """
+    count, n = states.shape
+    fields = np.empty((count, n))
+    blocks = (count + _FIELD_BLOCK - 1) // _FIELD_BLOCK
+    for block in prange(blocks):
+        lo = block * _FIELD_BLOCK
+        hi = min(count, lo + _FIELD_BLOCK)
+        if factored:
+            for b in range(lo, hi):
+                factored_fields(states[b], patterns, h, fields[b])
+            continue
+        for b in range(lo, hi):
+            for i in range(n):
+                fields[b, i] = h[i]
+        for j in range(n):
+            for b in range(lo, hi):
+                if states[b, j] > 0:
+                    for i in range(n):
+                        fields[b, i] -= weights_t[j, i]
+                else:
+                    for i in range(n):
+                        fields[b, i] += weights_t[j, i]
+    return fields
 
 
 @njit(cache=True, nogil=True)
@@ -167,29 +252,29 @@ def sync_recall(states, fields, h, offset, indptr, indices, data, temperature, m
 
 
 @njit(cache=True, nogil=True)
-def recall_one(spins, weights_t, h, offset, indptr, indices, data, temperature, max_sweeps, seed, keys,
-               synchronous):
+def recall_one(spins, weights_t, patterns, factored, h, offset, indptr, indices, data, temperature, max_sweeps,
+               seed, keys, synchronous):
     """One cue without thread pools (BLAS or numba): lower latency than a batch of one.
 
-    Starts from the fields ``f = h - W s``, accumulated from the rows of the
-    dense ``weights_t = W^T`` (contiguous reads); returns
-    ``(trajectory, num_sweeps, converged, cycle_length)``.
+    Starts from the fields of :func:`factored_fields` (``factored``) or :func:`dense_fields`;
+    returns ``(trajectory, num_sweeps, converged, cycle_length, counts)`` with ``counts`` the
+    final state's :func:`pattern_counts`.
     """
     n = spins.shape[0]
-    fields = h.copy()
-    for j in range(n):
-        if spins[j] > 0:
-            for i in range(n):
-                fields[i] -= weights_t[j, i]
-        else:
-            for i in range(n):
-                fields[i] += weights_t[j, i]
+    fields = np.empty(n)
+    if factored:
+        factored_fields(spins, patterns, h, fields)
+    else:
+        dense_fields(spins, weights_t, h, fields)
     rng = rng_seed(seed, 0)
     trajectory = np.full(max_sweeps + 1, np.nan)
+    cycle = 0
     if synchronous:
         steps, done, cycle = sync_one(spins, fields, h, offset, indptr, indices, data, temperature,
                                       max_sweeps, rng, trajectory, keys)
-        return trajectory, steps, done, cycle
-    steps, done = async_one(spins, fields, h, offset, indptr, indices, data, temperature, max_sweeps, rng,
-                            trajectory)
-    return trajectory, steps, done, 0
+    else:
+        steps, done = async_one(spins, fields, h, offset, indptr, indices, data, temperature, max_sweeps, rng,
+                                trajectory)
+    counts = np.empty(patterns.shape[0], dtype=np.int64)
+    pattern_counts(spins, patterns, counts)
+    return trajectory, steps, done, cycle, counts

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,9 @@ MODERN_TOLERANCE = 1e-9
 #: (docs/hopfield.md); pseudo-inverse: patterns stay fixed points while P < N.
 CAPACITY = {"hebbian": 0.138, "storkey": 0.35, "pseudoinverse": 1.0, "modern": None, "weights": None}
 
+#: a batch of one cue: ``recall_batch`` hands out per-cue seeds below 2**53 (exact in JSON doubles)
+SEED_BITS = 53
+
 RECALL_PARAMS = {
     "mode": Param(str, choices=MODES, default=None,
                   description="async (one spin at a time) or sync (all at once); default async, modern: sync"),
@@ -66,6 +70,71 @@ RECALL_PARAMS = {
     "corruption": Param(float, low=0.0, high=1.0, default=0.0, description="fraction of flipped bits"),
     "beta": Param(float, low=1e-6, high=1e6, default=1.0, description="inverse temperature of the modern rule"),
 }
+
+
+def pattern_limit(rule: str) -> int:
+    """Most patterns a network with ``rule`` may hold (``MAX_MODERN_PATTERNS`` or ``MAX_CLASSICAL_PATTERNS``)."""
+    return MAX_MODERN_PATTERNS if rule == "modern" else MAX_CLASSICAL_PATTERNS
+
+
+def _checked(name: str, value: Any) -> Any:
+    """``RECALL_PARAMS[name].check(name, value)``, with a fast path for a plain, in-range value.
+
+    The fast path returns exactly what ``check`` would; anything else (other types, NaN, out of
+    range) goes through ``check`` for its coercion or its error message.
+    """
+    spec = RECALL_PARAMS[name]
+    if value is None:
+        return None
+    if type(value) is spec.kind:
+        if spec.choices is not None:
+            if value in spec.choices:
+                return value
+        elif spec.low <= value <= spec.high:
+            return value
+    return spec.check(name, value)
+
+
+_MASK64 = 2**64 - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+_MIX1 = 0xBF58476D1CE4E5B9
+_MIX2 = 0x94D049BB133111EB
+
+
+def _stream(seed: int, k: int) -> int:
+    """``energy.rng.stream_seeds(seed, k + 1)[k]`` as a Python int (splitmix64; cheap for one stream)."""
+    x = (seed + (k + 1) * _GOLDEN) & _MASK64
+    z = ((x ^ (x >> 30)) * _MIX1) & _MASK64
+    z = ((z ^ (z >> 27)) * _MIX2) & _MASK64
+    return z ^ (z >> 31)
+
+
+def _streams(seeds: np.ndarray, k: int) -> np.ndarray:
+    """``stream_seeds(s, k + 1)[k]`` for every ``s`` in ``seeds`` (uint64), vectorised."""
+    with np.errstate(over="ignore"):
+        x = seeds.astype(np.uint64) + np.uint64(((k + 1) * _GOLDEN) & _MASK64)
+        z = (x ^ (x >> np.uint64(30))) * np.uint64(_MIX1)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
+        return z ^ (z >> np.uint64(31))
+
+
+def cue_seeds(seed: int, start: int, stop: int) -> np.ndarray:
+    """Seeds of cues ``start..stop-1`` of a batch recalled with ``seed``: ``stream_seeds(seed, stop)[k] >> 11``.
+
+    They are below 2**53, so they survive JSON; cue ``k``'s result is exactly
+    ``recall(<its cue>, seed=cue_seeds(seed, k, k + 1)[0])``. Computed for the
+    requested range only, so any slice of a batch is cheap.
+
+    >>> from energy.rng import stream_seeds
+    >>> bool((cue_seeds(7, 3, 5) == stream_seeds(7, 5)[3:] >> np.uint64(11)).all())
+    True
+    """
+    k = np.arange(start, stop, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        x = np.uint64(int(seed) & _MASK64) + (k + np.uint64(1)) * np.uint64(_GOLDEN)
+        z = (x ^ (x >> np.uint64(30))) * np.uint64(_MIX1)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
+        return (z ^ (z >> np.uint64(31))) >> np.uint64(64 - SEED_BITS)
 
 
 class HopfieldError(ValueError):
@@ -101,13 +170,15 @@ class RecallResult:
     mode: str
     temperature: float
     energy_is_lyapunov: bool
+    #: the seed that reproduces this result with ``recall`` (batch results; None for a single recall)
+    seed: int | None = None
 
     @property
     def energy(self) -> float:
         return float(self.energy_trajectory[-1])
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        body = {
             "state": self.state.tolist(),
             "energy": self.energy,
             "energy_trajectory": self.energy_trajectory.tolist(),
@@ -122,6 +193,9 @@ class RecallResult:
             "mode": self.mode,
             "temperature": self.temperature,
         }
+        if self.seed is not None:
+            body["seed"] = self.seed
+        return body
 
 
 def classify(overlaps: np.ndarray) -> tuple[int | None, int | None, str | None]:
@@ -172,7 +246,7 @@ class HopfieldNetwork:
         if encoding is not None and encoding not in ENCODINGS:
             raise HopfieldError("encoding", f"must be 'spin' or 'binary'; got {encoding!r}")
         self.rule = rule
-        self.beta = RECALL_PARAMS["beta"].check("beta", beta)
+        self.beta = _checked("beta", beta)
         self.encoding = encoding
         self.shape: tuple[int, ...] | None = None
         self.num_neurons = 0
@@ -347,8 +421,8 @@ class HopfieldNetwork:
     def corrupt(self, pattern_index: int, corruption: float, seed: int | None = None) -> np.ndarray:
         """Stored pattern ``pattern_index`` with ``round(corruption * N)`` distinct bits flipped."""
         index = self._pattern_index(pattern_index, "pattern_index")
-        fraction = RECALL_PARAMS["corruption"].check("corruption", corruption)
-        seed = RECALL_PARAMS["seed"].check("seed", seed)
+        fraction = _checked("corruption", corruption)
+        seed = _checked("seed", seed)
         return self._output(self._corrupt_spins(index, fraction, seed, 1)[0])
 
     def recall(self, cue=None, *, pattern_index: int | None = None, corruption: float = 0.0,
@@ -362,22 +436,54 @@ class HopfieldNetwork:
         """
         if (cue is None) == (pattern_index is None):
             raise HopfieldError("cue", "give exactly one of 'cue' and 'pattern_index'")
-        seed = RECALL_PARAMS["seed"].check("seed", seed)
+        seed = _checked("seed", seed)
+        if seed is None:
+            seed = secrets.randbits(64)
         if cue is None:
             index = self._pattern_index(pattern_index, "pattern_index")
-            fraction = RECALL_PARAMS["corruption"].check("corruption", corruption)
+            fraction = _checked("corruption", corruption)
             cues = self._corrupt_spins(index, fraction, seed, 1)
-            recall_seed = None if seed is None else int(stream_seeds(seed, 2)[1])
+            recall_seed = _stream(seed, 1)
         else:
             cues = self._parse_states(np.asarray(cue)[None], "cue")
             recall_seed = seed
-        return self._recall(cues, mode, temperature, max_sweeps, recall_seed)[0]
+        kernel_seeds = np.array([_stream(recall_seed, 0)], dtype=np.uint64)
+        return self._recall(cues, mode, temperature, max_sweeps, kernel_seeds)[0]
 
-    def recall_batch(self, cues, *, mode: str | None = None, temperature: float = 0.0,
-                     max_sweeps: int = 100, seed: int | None = None) -> list[RecallResult]:
-        """Recall every cue in parallel; cue ``k`` uses random stream ``stream_seeds(seed, len)[k]``."""
-        seed = RECALL_PARAMS["seed"].check("seed", seed)
-        return self._recall(self._parse_states(cues, "cues"), mode, temperature, max_sweeps, seed)
+    def recall_batch(self, cues=None, *, pattern_indices=None, corruption: float = 0.0, mode: str | None = None,
+                     temperature: float = 0.0, max_sweeps: int = 100, seed: int | None = None,
+                     offset: int = 0) -> list[RecallResult]:
+        """Recall many cues in parallel: ``cues`` (rows or images), or ``pattern_indices`` of stored patterns
+        each corrupted by ``corruption``.
+
+        Cue ``k`` is cue ``offset + k`` of the whole batch and gets its own seed
+        ``cue_seeds(seed, offset + k, ...)`` (reported as ``result.seed``, below
+        2**53): its result is exactly ``recall(cue, seed=result.seed)`` or
+        ``recall(pattern_index=i, corruption=corruption, seed=result.seed)``. For
+        the classical rules that holds bit for bit whatever else is in the batch,
+        so a batch split into slices (each with its ``offset``) gives the same
+        results as the whole; the modern rule's batched matrix products may differ
+        from a lone cue's in the last bits.
+        """
+        if (cues is None) == (pattern_indices is None):
+            raise HopfieldError("cues", "give exactly one of 'cues' and 'pattern_indices'")
+        seed = _checked("seed", seed)
+        if seed is None:
+            seed = secrets.randbits(64)
+        if isinstance(offset, (bool, np.bool_)) or not isinstance(offset, (int, np.integer)) or offset < 0:
+            raise HopfieldError("offset", f"must be a non-negative integer; got {offset!r}")
+        if cues is not None:
+            spins = self._parse_states(cues, "cues")
+            seeds = cue_seeds(seed, offset, offset + len(spins))
+            kernel_seeds = _streams(seeds, 0)
+        else:
+            indices = self._pattern_indices(pattern_indices)
+            fraction = _checked("corruption", corruption)
+            seeds = cue_seeds(seed, offset, offset + len(indices))
+            spins = self._corrupt_rows(indices, fraction, _streams(seeds, 0))
+            kernel_seeds = _streams(_streams(seeds, 1), 0)
+        results = self._recall(spins, mode, temperature, max_sweeps, kernel_seeds)
+        return [dataclasses.replace(result, seed=int(s)) for result, s in zip(results, seeds)]
 
     def basin_profile(self, pattern_index: int, corruptions: Sequence[float], *, trials: int = 100,
                       mode: str | None = None, seed: int = 0) -> np.ndarray:
@@ -390,9 +496,9 @@ class HopfieldNetwork:
         streams = stream_seeds(seed, len(corruptions))
         fractions = []
         for level, level_seed in zip(corruptions, streams):
-            fraction = RECALL_PARAMS["corruption"].check("corruption", level)
+            fraction = _checked("corruption", level)
             cues = self._corrupt_spins(index, fraction, int(level_seed), trials)
-            results = self._recall(cues, mode, 0.0, 100, int(level_seed))
+            results = self._recall(cues, mode, 0.0, 100, stream_seeds(int(level_seed), trials))
             fractions.append(np.mean([r.overlaps[index] > MATCH_OVERLAP for r in results]))
         return np.array(fractions)
 
@@ -523,6 +629,23 @@ class HopfieldNetwork:
     def _append_patterns(self, spins: np.ndarray) -> None:
         self._patterns = np.concatenate([self._patterns, spins])
         self._pattern_floats = None
+        self._dynamics = None
+
+    def _pattern_indices(self, indices) -> np.ndarray:
+        """A non-empty list of stored pattern indices as int64 (``pattern_indices[k]`` names a bad one)."""
+        array = np.asarray(indices)
+        if array.ndim != 1 or array.size == 0:
+            raise HopfieldError("pattern_indices", "must be a non-empty list of pattern indices")
+        if array.dtype == bool or not np.issubdtype(array.dtype, np.integer):
+            bad = next((k for k, v in enumerate(indices)
+                        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer))), 0)
+            raise HopfieldError(f"pattern_indices[{bad}]", f"must be an integer; got {indices[bad]!r}")
+        wrong = (array < 0) | (array >= self.num_patterns)
+        if wrong.any():
+            bad = int(np.argmax(wrong))
+            raise HopfieldError(f"pattern_indices[{bad}]",
+                                f"must be in [0, {self.num_patterns - 1}]; got {int(array[bad])}")
+        return array.astype(np.int64)
 
     def _parse_states(self, states, field: str) -> np.ndarray:
         """A batch of states (rows, or images of the network's shape) as spins.
@@ -547,7 +670,7 @@ class HopfieldNetwork:
             array = 2.0 * array - 1.0
         if self.rule == "modern":
             return array
-        if not np.isin(array, (-1.0, 1.0)).all():
+        if not (np.abs(array) == 1.0).all():
             allowed = "0/1" if self.encoding == "binary" else "-1/+1"
             raise HopfieldError(field, f"values must be {allowed} like the stored patterns")
         return array.astype(np.int8)
@@ -563,20 +686,34 @@ class HopfieldNetwork:
     def _corrupt_spins(self, index: int, fraction: float, seed: int | None, count: int) -> np.ndarray:
         n = self.num_neurons
         flips = int(round(fraction * n))
-        generator = np.random.default_rng(None if seed is None else int(stream_seeds(seed, 1)[0]))
+        generator = np.random.default_rng(None if seed is None else _stream(int(seed), 0))
         cues = np.repeat(self._patterns[index][None], count, axis=0)
         for row in cues:
             row[generator.choice(n, size=flips, replace=False)] *= -1
         return cues
 
+    def _corrupt_rows(self, indices: np.ndarray, fraction: float, generator_seeds: np.ndarray) -> np.ndarray:
+        """Row ``k``: stored pattern ``indices[k]`` with its flips drawn by ``default_rng(generator_seeds[k])``."""
+        n = self.num_neurons
+        flips = int(round(fraction * n))
+        cues = self._patterns[indices]
+        if flips:
+            for row, generator_seed in zip(cues, generator_seeds):
+                row[np.random.default_rng(int(generator_seed)).choice(n, size=flips, replace=False)] *= -1
+        return cues
+
     def _dynamics_arrays(self) -> tuple:
-        """``(h, weights_t, indptr, indices, data, keys, scale)`` for the kernels, cached until ``store``.
+        """``(h, weights_t, patterns, factored, indptr, indices, data, keys, scale)`` for the kernels, cached
+        until the patterns change.
 
         The kernels see ``scale * W``: ``scale = N`` for the Hebbian rule makes
         every weight an integer count, so fields are exact and ties (zero field:
         keep the state) are real ties, not rounding noise. ``weights_t`` is the
         contiguous dense ``scale * W^T``; the CSR is ``-scale * W^T`` (see the
-        kernel module); ``keys`` hash states for cycle detection.
+        kernel module); ``keys`` hash states for cycle detection. ``factored``:
+        the starting fields come from the int8 ``patterns`` (Hebbian counts are
+        ``X^T X - P I``; cheaper while 2P < N, and exact, so the results do not
+        depend on the route).
         """
         if self._dynamics is None:
             scale = float(self.num_neurons) if self.rule == "hebbian" else 1.0
@@ -585,13 +722,17 @@ class HopfieldNetwork:
             indptr, indices, data = _csr(-weights_t)
             keys = np.random.default_rng(0x5EED).integers(0, 2**64 - 1, self.num_neurons, dtype=np.uint64,
                                                           endpoint=True)
-            self._dynamics = (-scale * self.thresholds, weights_t, indptr, indices, data, keys, scale)
+            patterns = np.ascontiguousarray(self._patterns, dtype=np.int8)
+            factored = self.rule == "hebbian" and 2 * self.num_patterns < self.num_neurons
+            self._dynamics = (-scale * self.thresholds, weights_t, patterns, factored, indptr, indices, data, keys,
+                              scale)
         return self._dynamics
 
-    def _recall(self, cues: np.ndarray, mode, temperature, max_sweeps, seed) -> list[RecallResult]:
-        mode = RECALL_PARAMS["mode"].check("mode", mode)
-        temperature = RECALL_PARAMS["temperature"].check("temperature", temperature)
-        max_sweeps = RECALL_PARAMS["max_sweeps"].check("max_sweeps", max_sweeps)
+    def _recall(self, cues: np.ndarray, mode, temperature, max_sweeps, seeds: np.ndarray) -> list[RecallResult]:
+        """Recall every row of ``cues`` (spins); row ``b`` runs on kernel stream ``rng_seed(seeds[b], 0)``."""
+        mode = _checked("mode", mode)
+        temperature = _checked("temperature", temperature)
+        max_sweeps = _checked("max_sweeps", max_sweeps)
         if self.rule == "modern":
             if mode == "async":
                 raise HopfieldError("mode", "the modern rule updates the whole state at once: use 'sync'")
@@ -601,23 +742,23 @@ class HopfieldNetwork:
         mode = mode or "async"
         synchronous = mode == "sync"
         lyapunov = self.symmetric and mode == "async" and temperature == 0.0
-        seeds = stream_seeds(seed, cues.shape[0])
-        h, weights_t, indptr, indices, data, keys, scale = self._dynamics_arrays()
+        h, weights_t, patterns, factored, indptr, indices, data, keys, scale = self._dynamics_arrays()
         states = np.array(cues, dtype=np.int8, order="C")
         temperature_scaled = temperature * scale  # Glauber needs beta * dE unchanged by the scaling
         if len(states) == 1:
-            trajectory, sweeps, done, cycle = kernels.recall_one(
-                states[0], weights_t, h, 0.0, indptr, indices, data, temperature_scaled, max_sweeps, seeds[0],
-                keys, synchronous)
-            outcome = (trajectory[None], np.array([sweeps]), np.array([done]), np.array([cycle]))
+            trajectory, sweeps, done, cycle, counts = kernels.recall_one(
+                states[0], weights_t, patterns, factored, h, 0.0, indptr, indices, data, temperature_scaled,
+                max_sweeps, seeds[0], keys, synchronous)
+            trajectory /= scale
+            return [self._result(states[0], trajectory[: sweeps + 1], done, sweeps, cycle,
+                                 counts / self.num_neurons, mode, temperature, lyapunov)]
+        fields = kernels.batch_fields(states, weights_t, patterns, h, factored)  # f = -(W s + theta), scaled
+        if synchronous:
+            outcome = kernels.sync_recall(states, fields, h, 0.0, indptr, indices, data, temperature_scaled,
+                                          max_sweeps, seeds, keys)
         else:
-            fields = h - states.astype(np.float64) @ weights_t  # Ising fields f = -(W s + theta), scaled
-            if synchronous:
-                outcome = kernels.sync_recall(states, fields, h, 0.0, indptr, indices, data, temperature_scaled,
-                                              max_sweeps, seeds, keys)
-            else:
-                outcome = (*kernels.async_recall(states, fields, h, 0.0, indptr, indices, data, temperature_scaled,
-                                                 max_sweeps, seeds), np.zeros(len(states), dtype=np.int64))
+            outcome = (*kernels.async_recall(states, fields, h, 0.0, indptr, indices, data, temperature_scaled,
+                                             max_sweeps, seeds), np.zeros(len(states), dtype=np.int64))
         trajectories = outcome[0] / scale
         return self._results(states, trajectories, *outcome[1:], mode, temperature, lyapunov)
 
@@ -667,27 +808,31 @@ class HopfieldNetwork:
         return (-lse + 0.5 * np.einsum("bi,bi->b", state, state) + math.log(len(x)) / self.beta
                 + 0.5 * largest_norm_sq)
 
+    def _result(self, state, trajectory, converged, sweeps, cycle, overlaps, mode, temperature,
+                lyapunov) -> RecallResult:
+        matched, nearest, kind = classify(overlaps)
+        return RecallResult(
+            state=self._output(state),
+            energy_trajectory=trajectory,
+            converged=bool(converged),
+            num_sweeps=int(sweeps),
+            overlaps=overlaps,
+            matched_pattern=matched,
+            nearest_pattern=nearest,
+            kind=kind,
+            cycle_length=int(cycle) if cycle else None,
+            mode=mode,
+            temperature=temperature,
+            energy_is_lyapunov=lyapunov,
+        )
+
     def _results(self, states, trajectories, sweeps, converged, cycles, mode, temperature,
                  lyapunov) -> list[RecallResult]:
+        # classical states are +-1, so the overlaps are exact integers / N, as the one-cue path computes them
         overlaps = states.astype(np.float64) @ self._pattern_matrix().T / self.num_neurons
-        results = []
-        for b in range(len(states)):
-            matched, nearest, kind = classify(overlaps[b])
-            results.append(RecallResult(
-                state=self._output(states[b]),
-                energy_trajectory=trajectories[b, : sweeps[b] + 1].copy(),
-                converged=bool(converged[b]),
-                num_sweeps=int(sweeps[b]),
-                overlaps=overlaps[b],
-                matched_pattern=matched,
-                nearest_pattern=nearest,
-                kind=kind,
-                cycle_length=int(cycles[b]) if cycles[b] else None,
-                mode=mode,
-                temperature=temperature,
-                energy_is_lyapunov=lyapunov,
-            ))
-        return results
+        return [self._result(states[b], trajectories[b, : sweeps[b] + 1].copy(), converged[b], sweeps[b], cycles[b],
+                             overlaps[b], mode, temperature, lyapunov)
+                for b in range(len(states))]
 
 
 def storkey_increment(weights: np.ndarray, xi: np.ndarray) -> np.ndarray:

@@ -311,10 +311,11 @@ def test_glauber_recall_is_reproducible_and_temperature_matters():
     assert all(abs(r.overlaps[k]) < 0.3 for k, r in enumerate(hot))  # far above T_c = 1: paramagnet
     again = net.recall_batch(cues, temperature=5.0, max_sweeps=20, seed=3)
     assert all(np.array_equal(a.state, b.state) for a, b in zip(hot, again))
-    # the serial single-cue path and the parallel batch path agree on stream 0
-    single = net.recall(cues[0], temperature=5.0, max_sweeps=20, seed=3)
-    assert np.array_equal(single.state, hot[0].state)
-    assert np.allclose(single.energy_trajectory, hot[0].energy_trajectory)
+    # the serial single-cue path reproduces any batch item from the seed it reports, bit for bit
+    for k in (0, 4):
+        single = net.recall(cues[k], temperature=5.0, max_sweeps=20, seed=hot[k].seed)
+        assert np.array_equal(single.state, hot[k].state)
+        assert np.array_equal(single.energy_trajectory, hot[k].energy_trajectory)
     for mode in ("async", "sync"):
         assert np.array_equal(net.recall(cues[1], mode=mode, temperature=5.0, seed=8).state,
                               net.recall(cues[1], mode=mode, temperature=5.0, seed=8).state)
@@ -350,3 +351,46 @@ def test_capacity_warning_and_limits(monkeypatch):
     for name, value in [("max_sweeps", 0), ("temperature", -1.0), ("mode", "parallel"), ("corruption", 1.5)]:
         with pytest.raises(ValueError, match=f"'{name}' parameter"):
             net.recall(pattern_index=0, **{name: value})
+
+
+@pytest.mark.parametrize("rule", ["hebbian", "storkey"])
+def test_batches_split_by_offset_equal_the_whole_and_each_lone_recall(rule):
+    """Cue k of a batch owns seed cue_seeds(seed, k): slices with their offset reproduce the whole batch,
+    and recall(..., seed=result.seed) reproduces each item, for given cues and for corrupted stored patterns."""
+    patterns = random_patterns(12, 120, seed=31)  # alpha = 0.1: factored Hebbian fields (2P < N)
+    net = HopfieldNetwork.from_patterns(patterns, rule=rule)
+    indices = [3, 0, 7, 7, 11, 5]
+    whole = net.recall_batch(pattern_indices=indices, corruption=0.2, temperature=0.3, max_sweeps=30, seed=9)
+    parts = (net.recall_batch(pattern_indices=indices[:2], corruption=0.2, temperature=0.3, max_sweeps=30, seed=9)
+             + net.recall_batch(pattern_indices=indices[2:], corruption=0.2, temperature=0.3, max_sweeps=30, seed=9,
+                                offset=2))
+    assert [r.seed for r in whole] == [r.seed for r in parts] == hopfield.cue_seeds(9, 0, 6).tolist()
+    assert len(set(r.seed for r in whole)) == 6 and all(r.seed < 2**53 for r in whole)
+    for a, b, index in zip(whole, parts, indices):
+        assert np.array_equal(a.state, b.state) and np.array_equal(a.energy_trajectory, b.energy_trajectory)
+        lone = net.recall(pattern_index=index, corruption=0.2, temperature=0.3, max_sweeps=30, seed=a.seed)
+        assert np.array_equal(lone.state, a.state) and np.array_equal(lone.energy_trajectory, a.energy_trajectory)
+    cues = random_patterns(5, 120, seed=32)
+    batch = net.recall_batch(cues, mode="sync", seed=4)
+    for cue, result in zip(cues, batch):
+        lone = net.recall(cue, mode="sync", seed=result.seed)
+        assert np.array_equal(lone.state, result.state) and lone.num_sweeps == result.num_sweeps
+    with pytest.raises(HopfieldError) as err:
+        net.recall_batch(pattern_indices=[0, 12])
+    assert err.value.field == "pattern_indices[1]"
+    with pytest.raises(HopfieldError) as err:
+        net.recall_batch(cues, pattern_indices=[0])
+    assert err.value.field == "cues"
+
+
+def test_factored_and_dense_hebbian_fields_are_identical():
+    """Hebbian fields from the patterns (2PN operations) equal those from the dense weights, exactly."""
+    from neural import _hopfield_kernels as kernels
+
+    net = HopfieldNetwork.from_patterns(random_patterns(10, 90, seed=33), rule="hebbian")
+    h, weights_t, patterns, factored, *_ = net._dynamics_arrays()
+    assert factored
+    states = random_patterns(7, 90, seed=34)
+    dense = kernels.batch_fields(states, weights_t, patterns, h, False)
+    assert np.array_equal(dense, kernels.batch_fields(states, weights_t, patterns, h, True))
+    assert np.array_equal(dense, h - states.astype(float) @ weights_t)  # integer counts: exact in any order

@@ -11,7 +11,7 @@ row walk. Any dimod BQM converts in and out through dimod's own vartype change.
 >>> model.num_variables, model.variables
 (2, ['a', 'b'])
 >>> float(model.energies(np.array([[1, 1], [-1, 1]], dtype=np.int8))[1])
-2.5
+1.5
 """
 
 from __future__ import annotations

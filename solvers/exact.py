@@ -7,7 +7,7 @@ lowest ``num_states``, so it reaches n = 30 in about a minute on two cores.
 >>> import dimod
 >>> bqm = dimod.BQM({'a': -1.0}, {('a', 'b'): 2.0}, 0, 'SPIN')
 >>> ss = ExactSolver().sample(bqm, num_states=2)
->>> ss.first.sample, float(ss.first.energy)
+>>> {v: int(s) for v, s in ss.first.sample.items()}, float(ss.first.energy)
 ({'a': 1, 'b': -1}, -3.0)
 """
 

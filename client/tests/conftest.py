@@ -6,8 +6,13 @@ the tests that do not need it.
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
-from serverproc import API_KEY, ServerProcess
+
+sys.path.insert(0, str(Path(__file__).parent))  # the test helpers import as top-level modules
+from serverproc import API_KEY, ServerProcess  # noqa: E402
 
 import landscape_client as lc
 

@@ -22,13 +22,35 @@ class RequestError(Exception):
         self.headers = headers or {}
 
     def to_dict(self) -> dict[str, Any]:
-        body = {"error": _ERROR_NAMES.get(self.status, "bad_request"), "field": self.field, "message": self.message}
+        body = {"error": error_name(self.status), "field": self.field, "message": self.message}
         if self.limit is not None:
             body["limit"] = self.limit
         return body
 
 
+class InternalError(Exception):
+    """A bug, never the client's input: answered 500 with a generic message and the request id.
+
+    ``detail`` (e.g. a worker's traceback) is logged under the request id and never sent to the client.
+    """
+
+    def __init__(self, detail: str = ""):
+        super().__init__("internal error")
+        self.detail = detail
+
+
 _ERROR_NAMES = {
     400: "bad_request", 401: "unauthorized", 404: "not_found", 409: "conflict", 413: "too_large",
-    422: "validation_error", 429: "too_many_requests", 503: "unavailable", 504: "timeout",
+    422: "validation_error", 429: "too_many_requests", 500: "internal", 503: "unavailable", 504: "timeout",
 }
+
+
+def error_name(status: int) -> str:
+    """The ``error`` code of a status; only a 400 is ever ``bad_request``.
+
+    >>> error_name(400), error_name(500), error_name(502)
+    ('bad_request', 'internal', 'server_error')
+    """
+    if status in _ERROR_NAMES:
+        return _ERROR_NAMES[status]
+    return "client_error" if status < 500 else "server_error"

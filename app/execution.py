@@ -16,7 +16,10 @@ size. Without a seed one is drawn and reported as ``info["seed"]``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import logging
+import os
 import secrets
 import threading
 import time
@@ -30,13 +33,18 @@ import numpy as np
 from app.config import Settings
 from app.errors import RequestError
 from energy.rng import stream_seeds
+from neural.hopfield import HopfieldNetwork
 from solvers.tour import TourAnnealer, TourResult
+
+log = logging.getLogger("landscape.execution")
 
 #: solvers whose reads are independent random streams, so they can be split into chunks
 CHUNKED_SOLVERS = frozenset({"sa", "sqa"})
 #: how long a Dask cluster may have no workers before a request fails instead of waiting
 NO_WORKERS_GRACE_S = 20.0
 _POLL_S = 0.5
+#: what a client is told to wait before retrying when the cluster is unreachable or has no workers
+_RETRY_AFTER = {"Retry-After": "10"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,6 +136,43 @@ def solve_tour(problem, params: Mapping[str, Any], settings: Settings) -> TourRe
     return result
 
 
+def recall_batch(net: HopfieldNetwork, network_key: str, request: Mapping[str, Any],
+                 settings: Settings) -> tuple[list[dict], dict]:
+    """A batch Hopfield recall, cut into chunks of ``settings.chunk_recalls`` cues and run on the executor.
+
+    ``request`` holds ``cues`` or ``pattern_indices`` (with ``corruption``), and ``mode``,
+    ``temperature``, ``max_sweeps``, ``seed``. Cue ``k`` recalls with its own seed derived from
+    ``(seed, k)`` (:func:`neural.hopfield.cue_seeds`), whatever chunk it falls in, so every executor
+    gives the same results; ``network_key`` (``id:version``) lets a Dask worker build the network once.
+    Returns the results (``RecallResult.to_dict()``) and ``info`` with the seed and the execution.
+
+    >>> net = HopfieldNetwork.from_patterns([[1, -1, 1, -1], [1, 1, -1, -1]])
+    >>> results, info = recall_batch(net, "doc:0", {"pattern_indices": [0, 1, 1], "seed": 5},
+    ...                              Settings(chunk_recalls=2))
+    >>> [r["matched_pattern"] for r in results], info["execution"]["chunks"]
+    ([0, 1, 1], 2)
+    """
+    started = time.perf_counter_ns()
+    by_index = request.get("pattern_indices") is not None
+    items = list(request["pattern_indices"] if by_index else request["cues"])
+    params = {name: request[name] for name in ("corruption", "mode", "temperature", "max_sweeps")
+              if request.get(name) is not None}
+    if not by_index:
+        params.pop("corruption", None)
+    params["seed"] = draw_seed() if request.get("seed") is None else int(request["seed"])
+    net.check_recall(None if by_index else items, pattern_indices=items if by_index else None, **params)
+    bounds = list(range(0, len(items), settings.chunk_recalls)) + [len(items)]
+    calls = [(items[start:stop], start, by_index, params) for start, stop in zip(bounds, bounds[1:])]
+    if settings.executor == "dask":
+        parts = _dask_run(settings, recall_chunk, (net.to_config(), network_key), calls, None)
+    else:
+        parts = [_recall_with(net, *call) for call in calls]
+    info = {"seed": params["seed"], "execution": {"executor": settings.executor, "chunks": len(calls),
+                                                  "chunk_recalls": settings.chunk_recalls,
+                                                  "wall_ns": time.perf_counter_ns() - started}}
+    return [result for part in parts for result in part], info
+
+
 # --- task functions (what a Dask worker runs: top-level, plain data in) -------------------------------------------
 
 def bqm_payload(bqm: dimod.BinaryQuadraticModel) -> dict[str, Any]:
@@ -153,12 +198,66 @@ def sample_chunk(solver: str, payload: Mapping[str, Any], sampler_settings: Mapp
     from app.registry import SOLVERS
 
     sampler = SOLVERS[solver].build(Settings(**sampler_settings))
-    return _sample_with(sampler, bqm_from_payload(payload), params, deadline, share)
+    with _stop_if_cancelled():
+        return _sample_with(sampler, bqm_from_payload(payload), params, deadline, share)
 
 
 def tour_chunk(distance: np.ndarray, params: dict[str, Any], deadline: float | None, share: int = 1) -> TourResult:
     """One chunk of tour restarts (the Dask task); ``deadline``/``share`` as in :func:`sample_chunk`."""
-    return TourAnnealer().solve(distance, **_budget(params, deadline, share))
+    with _stop_if_cancelled():
+        return TourAnnealer().solve(distance, **_budget(params, deadline, share))
+
+
+_NETWORKS: dict[str, HopfieldNetwork] = {}
+
+
+def recall_chunk(config: dict[str, Any], network_key: str, items: list, offset: int, by_index: bool,
+                 params: dict[str, Any]) -> list[dict]:
+    """Cues ``offset..offset+len(items)-1`` of a batch recall (the Dask task); the network is built from
+    ``config`` once per worker process and kept under ``network_key`` (the few most recent)."""
+    net = _NETWORKS.get(network_key)
+    if net is None:
+        net = HopfieldNetwork.from_config(config)
+        while len(_NETWORKS) >= 4:
+            _NETWORKS.pop(next(iter(_NETWORKS)))
+        _NETWORKS[network_key] = net
+    with _stop_if_cancelled():
+        return _recall_with(net, items, offset, by_index, params)
+
+
+def _recall_with(net: HopfieldNetwork, items: list, offset: int, by_index: bool, params: dict[str, Any]) -> list[dict]:
+    results = net.recall_batch(None if by_index else items, pattern_indices=items if by_index else None,
+                               offset=offset, **params)
+    return [result.to_dict() for result in results]
+
+
+@contextlib.contextmanager
+def _stop_if_cancelled(poll_s: float = _POLL_S):
+    """Inside a Dask task: if the scheduler cancels this task while it runs (its request was cancelled,
+    timed out or failed), end this worker process so the core is free at once; the worker's nanny starts
+    a fresh one. A numba kernel cannot be interrupted from Python, hence the exit. Outside Dask: nothing.
+    """
+    try:
+        from distributed.worker import get_worker, thread_state
+
+        worker, key = get_worker(), thread_state.key
+    except (ImportError, ValueError, AttributeError):
+        yield
+        return
+    finished = threading.Event()
+
+    def watch() -> None:
+        while not finished.wait(poll_s):
+            task = worker.state.tasks.get(key)
+            if task is None or task.state == "cancelled":
+                log.warning("chunk %s was cancelled while running; restarting this worker process to stop it", key)
+                os._exit(75)  # EX_TEMPFAIL: the nanny restarts the worker
+
+    threading.Thread(target=watch, name=f"cancel-watch-{key}", daemon=True).start()
+    try:
+        yield
+    finally:
+        finished.set()
 
 
 def dask_setup(worker=None) -> None:
@@ -268,7 +367,21 @@ _CLIENTS: dict[str, Any] = {}
 _CLIENTS_LOCK = threading.Lock()
 
 
-def dask_client(address: str):
+def dask_status(address: str) -> tuple[bool, dict]:
+    """``(ready, details)`` of the cluster for the health check: reachable and at least one worker."""
+    try:
+        workers = len(dask_client(address, timeout=2).nthreads())
+    except RequestError as err:
+        return False, {"executor": "dask", "scheduler": address, "error": err.message}
+    except (OSError, TimeoutError) as err:
+        return False, {"executor": "dask", "scheduler": address, "error": str(err)}
+    details = {"executor": "dask", "scheduler": address, "workers": workers}
+    if not workers:
+        details["error"] = "the cluster has no workers"
+    return workers > 0, details
+
+
+def dask_client(address: str, timeout: float = 10):
     """This process's client of the scheduler at ``address``, connected on first use."""
     with _CLIENTS_LOCK:
         client = _CLIENTS.get(address)
@@ -280,9 +393,10 @@ def dask_client(address: str):
             raise RequestError("executor", "LANDSCAPE_EXECUTOR=dask needs the 'distributed' package: "
                                "pip install 'landscape[dask]'", status=503) from None
         try:
-            client = Client(address, timeout=10, set_as_default=False)
+            client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError) as err:
-            raise RequestError("executor", f"cannot reach the Dask scheduler at {address}: {err}", status=503) from None
+            raise RequestError("executor", f"cannot reach the Dask scheduler at {address}: {err}", status=503,
+                               headers=_RETRY_AFTER) from None
         _CLIENTS[address] = client
         return client
 
@@ -310,6 +424,7 @@ def _dask_run(settings: Settings, task: Callable, shared: tuple, per_chunk: list
     token = uuid.uuid4().hex[:12]
     data, chunks = [], []
     try:
+        _wait_for_workers(client, settings)
         shared = list(shared)
         for i, value in enumerate(shared):
             if isinstance(value, (dict, np.ndarray)):
@@ -332,23 +447,24 @@ def _dask_run(settings: Settings, task: Callable, shared: tuple, per_chunk: list
                 raise RequestError("executor", f"the Dask cluster did not finish the {len(chunks)} chunks in time "
                                    f"(time limit + {settings.dask_timeout:g} s)", status=504)
             if client.status not in ("running", "connecting"):
-                raise RequestError("executor", "lost the connection to the Dask scheduler", status=503)
+                raise RequestError("executor", "lost the connection to the Dask scheduler", status=503,
+                                   headers=_RETRY_AFTER)
             if client.nthreads():
                 workerless_since = None
             elif workerless_since is None:
                 workerless_since = now
             elif now - workerless_since > NO_WORKERS_GRACE_S:
-                raise RequestError("executor", f"the Dask cluster at {settings.dask_scheduler} has had no workers "
-                                   f"for {NO_WORKERS_GRACE_S:g} s", status=503)
+                raise _no_workers(settings)
         return client.gather(chunks)
     except KilledWorker:
         raise RequestError("executor", "a chunk was lost with its Dask worker too many times (KilledWorker); "
                            "it may be crashing the workers", status=503) from None
     except CancelledError:
         raise RequestError("executor", "the Dask scheduler cancelled the chunks (did it restart?)",
-                           status=503) from None
+                           status=503, headers=_RETRY_AFTER) from None
     except (OSError, TimeoutError) as err:
-        raise RequestError("executor", f"the Dask scheduler connection failed: {err}", status=503) from None
+        raise RequestError("executor", f"the Dask scheduler connection failed: {err}", status=503,
+                           headers=_RETRY_AFTER) from None
     finally:
         futures = [*chunks, *data]
         if futures:
@@ -356,3 +472,17 @@ def _dask_run(settings: Settings, task: Callable, shared: tuple, per_chunk: list
                 client.cancel(futures)
             except Exception:  # the connection is already gone: the scheduler releases them itself
                 pass
+
+
+def _wait_for_workers(client, settings: Settings) -> None:
+    """Return once the cluster has a worker; 503 naming the problem after ``NO_WORKERS_GRACE_S`` without one."""
+    deadline = time.monotonic() + NO_WORKERS_GRACE_S
+    while not client.nthreads():
+        if time.monotonic() > deadline:
+            raise _no_workers(settings)
+        time.sleep(_POLL_S)
+
+
+def _no_workers(settings: Settings) -> RequestError:
+    return RequestError("executor", f"the Dask cluster at {settings.dask_scheduler} has had no workers for "
+                        f"{NO_WORKERS_GRACE_S:g} s", status=503, headers=_RETRY_AFTER)

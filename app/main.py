@@ -13,6 +13,7 @@ import logging
 import re
 import sqlite3
 import time
+import traceback
 import uuid
 
 from fastapi import FastAPI, Request
@@ -24,8 +25,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from app import __version__
 from app.api.routes import jobs, neural, solve, system
 from app.config import Settings
-from app.errors import RequestError
-from app.store import Store
+from app.errors import InternalError, RequestError
+from app.store import Store, describe
 from app.workers import WorkerPool
 
 log = logging.getLogger("landscape")
@@ -43,9 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         store = Store(settings.db)
-        failed = store.recover()
-        if failed:
-            log.warning("marked %d interrupted job(s) FAILED after restart", failed)
+        if not store.start_up():  # a read-only or full database must not stop the server (nor crash-loop it)
+            log.error("starting with an unwritable job database (%s): writes answer 503 and no job runs until "
+                      "it can be written; reads are served", store.write_error)
+        elif store.recovered_jobs:
+            log.warning("marked %d interrupted job(s) FAILED after restart", store.recovered_jobs)
         pool = WorkerPool(store, settings)
         pool.start()
         app.state.settings, app.state.store, app.state.pool = settings, store, pool
@@ -116,10 +119,28 @@ class _BodyTooLarge(Exception):
     pass
 
 
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+
+
+def internal_error_response(request_id: str) -> JSONResponse:
+    """The one answer to a bug: 500, a generic message, and the request id to quote (the log has the rest)."""
+    body = {"error": "internal", "field": "", "request_id": request_id,
+            "message": f"internal error; the server log has the details under request id {request_id}"}
+    return JSONResponse(body, status_code=500, headers={"X-Request-ID": request_id})
+
+
 async def _request_id_and_log(request: Request, call_next):
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+    given = request.headers.get("x-request-id", "")
+    request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
+    request.state.request_id = request_id
     start = time.perf_counter()
-    response = await call_next(request)
+    try:
+        response = await call_next(request)
+    except Exception as err:  # a bug: never a traceback to the client, always one in the log
+        detail = err.detail if isinstance(err, InternalError) and err.detail else traceback.format_exc()
+        log.error("%s\n%s", json.dumps({"request_id": request_id, "method": request.method,
+                                         "path": request.url.path, "error": "internal"}), detail)
+        response = internal_error_response(request_id)
     response.headers["X-Request-ID"] = request_id
     log.info(json.dumps({"request_id": request_id, "method": request.method, "path": request.url.path,
                          "status": response.status_code, "ms": round((time.perf_counter() - start) * 1000, 2)}))
@@ -159,5 +180,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(sqlite3.Error)
     async def database_error(request: Request, err: sqlite3.Error):
         log.error("database error: %s", err)
-        body = {"error": "unavailable", "field": "database", "message": f"the job database is unavailable: {err}"}
+        body = {"error": "unavailable", "field": "database", "message": describe(str(err))}
         return JSONResponse(body, status_code=503, headers={"Retry-After": "10"})
+
+    @app.exception_handler(InternalError)
+    async def internal_error(request: Request, err: InternalError):
+        request_id = getattr(request.state, "request_id", None) or uuid.uuid4().hex[:16]
+        log.error("%s\n%s", json.dumps({"request_id": request_id, "method": request.method,
+                                         "path": request.url.path, "error": "internal"}), err.detail)
+        return internal_error_response(request_id)

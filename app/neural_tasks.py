@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from app import objects
+from app import execution, objects
 from app.config import Settings
 from app.errors import RequestError
-from neural.hopfield import CAPACITY, HopfieldNetwork
+from neural.hopfield import CAPACITY, HopfieldNetwork, pattern_limit
 from neural.predictive_coding import PredictiveCodingNetwork
 
 
@@ -31,8 +31,24 @@ def hopfield_summary(net: HopfieldNetwork) -> dict[str, Any]:
             "beta": net.beta}
 
 
+def _check_network_size(payload: dict, settings: Settings) -> None:
+    """The service's caps on neurons and patterns, checked on the raw input before anything is learned."""
+    rows = payload.get("weights") if payload.get("weights") is not None else payload.get("patterns") or []
+    neurons = int(np.size(rows[0])) if rows else 0
+    if neurons > settings.max_hopfield_neurons:
+        field = "weights" if payload.get("weights") is not None else "patterns"
+        raise RequestError(field, f"{neurons} neurons exceed the limit {settings.max_hopfield_neurons}",
+                           limit=settings.max_hopfield_neurons)
+    patterns = len(payload.get("patterns") or [])
+    limit = min(settings.max_hopfield_patterns, pattern_limit(payload.get("rule", "hebbian")))
+    if patterns > limit:
+        raise RequestError("patterns", f"{patterns} patterns exceed the limit {limit} for the "
+                           f"{payload.get('rule', 'hebbian')} rule", limit=limit)
+
+
 def hopfield_create(payload: dict, settings: Settings, report) -> dict:
     """Learn the weights (checks the input) and return the summary plus the config to store."""
+    _check_network_size(payload, settings)
     if payload.get("weights") is not None:
         if payload.get("rule", "hebbian") != "hebbian":
             raise RequestError("rule", "a network given by its weights has no learning rule; omit 'rule'")
@@ -49,12 +65,6 @@ def hopfield_create(payload: dict, settings: Settings, report) -> dict:
                                                 beta=payload.get("beta", 1.0))
         except (ValueError, TypeError) as err:
             raise field_error(err) from None
-    if net.num_neurons > settings.max_hopfield_neurons:
-        raise RequestError("patterns", f"{net.num_neurons} neurons exceed the limit {settings.max_hopfield_neurons}",
-                           limit=settings.max_hopfield_neurons)
-    if net.num_patterns > settings.max_hopfield_patterns:
-        raise RequestError("patterns", f"{net.num_patterns} patterns exceed the limit "
-                           f"{settings.max_hopfield_patterns}", limit=settings.max_hopfield_patterns)
     return {"summary": hopfield_summary(net), "config": json.dumps(net.to_config())}
 
 
@@ -74,6 +84,22 @@ def hopfield_recall(payload: dict, settings: Settings, report) -> dict:
     except (ValueError, TypeError) as err:
         raise field_error(err) from None
     return result.to_dict()
+
+
+def hopfield_recall_batch(payload: dict, settings: Settings, report) -> dict:
+    """Many recalls at once, in chunks on the executor (:func:`app.execution.recall_batch`)."""
+    net = _hopfield(settings, payload)
+    request = payload["request"]
+    count = len(request.get("cues") or request.get("pattern_indices") or [])
+    if count > settings.max_recall_batch:
+        field = "cues" if request.get("cues") is not None else "pattern_indices"
+        raise RequestError(field, f"{count} cues exceed the limit {settings.max_recall_batch} of one batch",
+                           limit=settings.max_recall_batch)
+    try:
+        results, info = execution.recall_batch(net, f"{payload['id']}:{payload['version']}", request, settings)
+    except (ValueError, TypeError) as err:
+        raise field_error(err) from None
+    return {"results": results, "seed": info["seed"], "info": info}
 
 
 def _pc(settings: Settings, payload: dict) -> PredictiveCodingNetwork:
@@ -117,4 +143,5 @@ def pc_infer(payload: dict, settings: Settings, report) -> dict:
 
 
 TASKS = {"hopfield_create": hopfield_create, "hopfield_recall": hopfield_recall,
+         "hopfield_recall_batch": hopfield_recall_batch,
          "pc_train": pc_train, "pc_infer": pc_infer}

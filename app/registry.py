@@ -20,7 +20,7 @@ from solvers.exact import ExactSolver
 from solvers.params import Param
 from solvers.path_integral import DEFAULT_SLICES, PathIntegralAnnealingSampler
 from solvers.simulated_annealing import SimulatedAnnealingSampler
-from solvers.statevector import StatevectorAnnealingSampler
+from solvers.statevector import StatevectorAnnealingSampler, default_num_steps
 from solvers.tour import TourAnnealer
 
 BQM_KINDS = ("maxcut", "partition", "tsp", "qubo", "ising")
@@ -36,7 +36,7 @@ class SolverSpec:
     params: dict[str, Param]
     build: Callable[[Settings], Any]
     max_variables: Callable[[Settings], int]
-    #: spin updates a request costs, from its validated params and model size (None: not budgeted)
+    #: work a request costs (spin or amplitude updates), from its validated params and model size (None: not budgeted)
     work: Callable[[dict, int], float] | None = None
 
     def to_dict(self, settings: Settings) -> dict[str, Any]:
@@ -52,6 +52,16 @@ class SolverSpec:
 def _annealing_work(params: dict, n: int) -> float:
     """Spin updates of an SA request: reads x sweeps x variables."""
     return float(params.get("num_reads") or 1) * (params.get("num_sweeps") or 1000) * n
+
+
+def _statevector_work(params: dict, n: int) -> float:
+    """Amplitude updates of a statevector request: Trotter steps x 2^n amplitudes.
+
+    >>> _statevector_work({"annealing_time": 10.0}, 20) == 100 * 2**20
+    True
+    """
+    steps = params.get("num_steps") or default_num_steps(params.get("annealing_time") or 10.0)
+    return float(steps) * 2.0**n
 
 
 def _path_integral_work(params: dict, n: int) -> float:
@@ -78,7 +88,7 @@ SOLVERS: dict[str, SolverSpec] = {
             "H(s) = A(s) H_D + B(s) H_C from |+>^n.",
             BQM_KINDS, StatevectorAnnealingSampler.PARAMS,
             lambda s: StatevectorAnnealingSampler(max_qubits=s.max_statevector_qubits),
-            lambda s: min(s.max_statevector_qubits, StatevectorAnnealingSampler().max_qubits),
+            lambda s: min(s.max_statevector_qubits, StatevectorAnnealingSampler().max_qubits), _statevector_work,
         ),
         SolverSpec(
             "exact", "Exhaustive enumeration (Gray code, numba): the lowest states, exactly.",
@@ -88,7 +98,7 @@ SOLVERS: dict[str, SolverSpec] = {
         SolverSpec(
             "tour", "Native TSP annealer over permutations: 2-opt and or-opt moves with neighbour lists, "
             "parallel restarts, final local descent.",
-            ("tsp",), TourAnnealer.PARAMS, lambda s: TourAnnealer(), lambda s: 100_000,
+            ("tsp",), TourAnnealer.PARAMS, lambda s: TourAnnealer(), lambda s: s.max_cities,
         ),
     ]
 }

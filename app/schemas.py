@@ -36,6 +36,10 @@ class TspProblem(_Problem):
     coordinates: list[list[Number]] | None = Field(None, examples=[[[0, 0], [0, 1], [1, 1], [1, 0]]])
     distance_matrix: list[list[Number]] | None = None
     tsplib: str | None = Field(None, description="a TSPLIB95 file's text")
+    lagrange: float | None = Field(None, gt=0, description="QUBO route only: the one-hot penalty weight "
+                                   "(default: automatic, 1.5 x the longest edge; reported in the answer)")
+    repair: bool = Field(False, description="QUBO route only: turn a broken sample into the nearest valid tour "
+                         "(flagged 'repaired') instead of answering feasible=false")
 
 
 class ModelProblem(_Problem):
@@ -63,7 +67,8 @@ class SolveRequest(BaseModel):
     problem: Problem
     solver: str = Field("auto", description="auto, sa, sqa, statevector, exact or tour (GET /v1/solvers)")
     params: dict[str, Any] = Field(default_factory=dict, description="solver parameters (Ocean names)")
-    return_samples: int = Field(10, ge=0, le=1000, strict=True, description="best distinct samples to return")
+    return_samples: int = Field(10, ge=0, strict=True, description="best distinct samples to return (at most "
+                                "LANDSCAPE_MAX_RETURN_SAMPLES, 1000 by default: GET /v1/solvers lists it)")
 
 
 class SolveResponse(BaseModel):
@@ -167,7 +172,23 @@ class HopfieldRecall(BaseModel):
     max_sweeps: int = Field(100, ge=1, le=1000)
 
 
+class HopfieldRecallBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"pattern_indices": [0, 1, 0, 1], "corruption": 0.2, "seed": 1}]})
+
+    cues: list[Pattern] | None = Field(None, description="states to recall from (vectors or images)")
+    pattern_indices: list[Annotated[int, Field(ge=0)]] | None = Field(
+        None, description="stored patterns to corrupt and recall from (repeats allowed)")
+    corruption: float | None = Field(None, ge=0, le=1, description="fraction of flipped bits (pattern_indices)")
+    seed: int | None = Field(None, ge=0, le=2**53, description="cue k recalls with its own seed derived from "
+                             "(seed, k), reported per result; drawn and reported when omitted")
+    mode: Literal["async", "sync"] | None = None
+    temperature: float = Field(0.0, ge=0, le=1e6)
+    max_sweeps: int = Field(100, ge=1, le=1000)
+
+
 class HopfieldRecallResult(BaseModel):
+    seed: int | None = Field(None, description="batch recalls: the seed that reproduces this result alone")
     state: list[Any]
     energy: float | None
     energy_trajectory: list[float | None]
@@ -181,6 +202,12 @@ class HopfieldRecallResult(BaseModel):
     kind: str | None = None
     mode: str
     temperature: float
+
+
+class HopfieldRecallBatchResult(BaseModel):
+    results: list[HopfieldRecallResult]
+    seed: int
+    info: dict[str, Any]
 
 
 # ---- predictive coding ------------------------------------------------------------------------

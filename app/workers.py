@@ -16,6 +16,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import sqlite3
 import threading
 import time
 import traceback
@@ -30,6 +31,10 @@ from problems.errors import ProblemError
 
 log = logging.getLogger("landscape.workers")
 _CTX = multiprocessing.get_context("spawn")
+
+
+#: What a client is told about a bug; the traceback goes to the server log only.
+INTERNAL_MESSAGE = "internal error; the server log has the details"
 
 
 class TaskError(Exception):
@@ -64,17 +69,19 @@ def _worker_main(conn, settings_json: str) -> None:
             result = tasks.TASKS[kind](payload, settings, report)
             conn.send(("ok", task_id, result))
         except RequestError as err:
-            conn.send(("error", task_id, {**err.to_dict(), "status": err.status}))
+            retry = {"retry_after": err.headers["Retry-After"]} if "Retry-After" in err.headers else {}
+            conn.send(("error", task_id, {**err.to_dict(), "status": err.status, **retry}))
         except ProblemError as err:
             conn.send(("error", task_id, {"status": 400, "error": "bad_request", "field": f"problem.{err.field}",
                                            "message": err.message}))
         except MemoryError:
             conn.send(("error", task_id, {"status": 503, "error": "unavailable", "field": "problem",
                                            "message": "the worker ran out of memory for this request"}))
-        except Exception as err:  # a bug: report it, keep the worker alive
-            log.error("task %s crashed: %s", task_id, traceback.format_exc())
+        except Exception:  # a bug, never the client's input: report it generically, keep the worker alive
+            trace = traceback.format_exc()
+            log.error("task %s crashed: %s", task_id, trace)
             conn.send(("crash", task_id, {"status": 500, "error": "internal", "field": "",
-                                           "message": f"internal error: {type(err).__name__}: {err}"}))
+                                           "message": INTERNAL_MESSAGE, "traceback": trace}))
 
 
 @dataclass
@@ -109,6 +116,9 @@ class WorkerPool:
         self._running = False
         self._thread: threading.Thread | None = None
         self.replaced_workers = 0
+        #: job outcomes the database refused (read-only, full); retried until written
+        self._unsaved: list[tuple[str, str, Any, str | None]] = []
+        self._next_save = 0.0
 
     # --- lifecycle --------------------------------------------------------
     def start(self) -> None:
@@ -128,7 +138,8 @@ class WorkerPool:
                 _kill(worker)
             for task in list(self._sync) + list(self._sync_running.values()):
                 if not task.future.done():
-                    task.future.set_exception(TaskError({"status": 503, "message": "the server is shutting down"}))
+                    task.future.set_exception(TaskError({"status": 503, "message": "the server is shutting down",
+                                                         "retry_after": "10"}))
 
     def wake(self) -> None:
         try:
@@ -154,8 +165,14 @@ class WorkerPool:
                 "replaced": self.replaced_workers}
 
     def submit_sync(self, kind: str, payload: dict) -> _SyncTask:
+        """Queue a synchronous task; 429 with ``Retry-After`` when ``max_sync_queue`` tasks already wait."""
         task = _SyncTask(uuid.uuid4().hex, kind, payload)
+        limit = self.settings.max_sync_queue
         with self._lock:
+            if len(self._sync) >= limit:
+                raise RequestError("queue", f"{limit} synchronous requests are already waiting for a worker; "
+                                   "retry later or submit a job", status=429, limit=limit,
+                                   headers={"Retry-After": "2"})
             self._sync.append(task)
         self.wake()
         return task
@@ -183,6 +200,7 @@ class WorkerPool:
     def _loop(self) -> None:
         while self._running:
             try:
+                self._retry_unsaved()
                 self._assign()
                 self._collect(timeout=0.2)
             except Exception:  # the dispatcher must never die
@@ -202,10 +220,12 @@ class WorkerPool:
                     self._sync_running[task.task_id] = task
                     self._send(worker, task.task_id, task.kind, task.payload, job_id=None)
                     continue
+                if not self.store.ready_for_jobs():
+                    return  # start-up recovery has not been written yet (read-only or full database)
                 try:
                     job = self.store.claim_next()
-                except Exception:
-                    log.exception("cannot read the job queue")
+                except Exception as err:
+                    log.error("cannot claim a job: %s", err)
                     return
                 if job is None:
                     return
@@ -245,6 +265,29 @@ class WorkerPool:
                 self._worker_died(sentinels[sentinel])
         self._enforce_deadlines()
 
+    def _finish(self, job_id: str, status: str, result: Any = None, error: str | None = None) -> None:
+        """``store.finish``; when the database refuses the write, keep the outcome and retry it later."""
+        try:
+            self.store.finish(job_id, status, result=result, error=error)
+        except sqlite3.Error as err:
+            log.error("cannot record job %s as %s (%s); will retry", job_id, status, err)
+            with self._lock:
+                self._unsaved.append((job_id, status, result, error))
+
+    def _retry_unsaved(self) -> None:
+        with self._lock:
+            if not self._unsaved or time.monotonic() < self._next_save:
+                return
+            pending, self._unsaved = self._unsaved, []
+        for index, (job_id, status, result, error) in enumerate(pending):
+            try:
+                self.store.finish(job_id, status, result=result, error=error)
+            except sqlite3.Error:
+                with self._lock:
+                    self._unsaved = pending[index:] + self._unsaved
+                    self._next_save = time.monotonic() + 1.0
+                return
+
     def _handle(self, worker: _Worker, status: str, task_id: str | None, value: Any) -> None:
         if status == "ready":
             worker.ready = True
@@ -253,20 +296,32 @@ class WorkerPool:
             return  # a late message from a task that was abandoned
         if status == "progress":
             if worker.job_id:
-                self.store.set_progress(worker.job_id, value)
+                try:
+                    self.store.set_progress(worker.job_id, value)
+                except sqlite3.Error as err:  # progress is advisory; the outcome is what must be kept
+                    log.warning("cannot record the progress of job %s: %s", worker.job_id, err)
             return
         job_id = worker.job_id
         worker.task_id = worker.job_id = None
+        if status == "crash" and job_id is not None:  # a sync task's traceback is logged under its request id
+            log.error("job %s failed with an internal error:\n%s", job_id, value.pop("traceback", ""))
+            value["message"] = f"{INTERNAL_MESSAGE} (reference: job {job_id})"
         if job_id is not None:
             if status == "ok":
                 stored = value.pop("__object__", None)
-                if stored is not None and not self.store.update_object(**stored):
-                    self.store.finish(job_id, "FAILED", error="the model was deleted or changed during the job")
+                try:
+                    updated = stored is None or self.store.update_object(**stored)
+                except sqlite3.Error as err:
+                    log.error("cannot store the model of job %s: %s", job_id, err)
+                    self._finish(job_id, "FAILED", error=f"the job database refused the result: {err}")
                     return
-                self.store.finish(job_id, "COMPLETED", result=value)
+                if not updated:
+                    self._finish(job_id, "FAILED", error="the model was deleted or changed during the job")
+                    return
+                self._finish(job_id, "COMPLETED", result=value)
             else:
                 field_note = f" ({value.get('field')})" if value.get("field") else ""
-                self.store.finish(job_id, "FAILED", error=f"{value.get('message')}{field_note}")
+                self._finish(job_id, "FAILED", error=f"{value.get('message')}{field_note}")
             return
         with self._lock:
             task = self._sync_running.pop(task_id, None)
@@ -277,12 +332,18 @@ class WorkerPool:
                 task.future.set_exception(TaskError(value))
 
     def _enforce_deadlines(self) -> None:
-        limit = self.settings.max_job_time_limit + 60
+        """Kill the worker of a job running ``job_kill_grace`` seconds past ``max_job_time_limit``."""
+        limit = self.settings.max_job_time_limit + self.settings.job_kill_grace
         with self._lock:
-            for worker in self._workers:
+            for worker in list(self._workers):
                 if worker.job_id and time.monotonic() - worker.started > limit:
                     job_id = worker.job_id
-                    self.store.finish(job_id, "FAILED", error=f"the job exceeded the server's time limit of {limit:.0f} s")
+                    log.warning("job %s ran %.0f s, past the limit of %g s; killing its worker", job_id,
+                                time.monotonic() - worker.started, limit)
+                    self._finish(job_id, "FAILED", error=f"the job exceeded the server's time limit of {limit:g} s "
+                                 f"(max_job_time_limit {self.settings.max_job_time_limit:g} s + "
+                                 f"{self.settings.job_kill_grace:g} s grace); its worker was killed")
+                    worker.job_id = None
                     self._replace(worker)
 
     def _worker_died(self, worker: _Worker) -> None:
@@ -294,7 +355,7 @@ class WorkerPool:
             reason = f"the worker process died (exit code {code})" + (
                 f", killed by signal {-code}" if code is not None and code < 0 else "")
             if worker.job_id:
-                self.store.finish(worker.job_id, "FAILED", error=reason)
+                self._finish(worker.job_id, "FAILED", error=reason)
             task = self._sync_running.pop(worker.task_id, None) if worker.task_id else None
             if task and not task.future.done():
                 task.future.set_exception(TaskError({"status": 503, "error": "unavailable", "field": "",

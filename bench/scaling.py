@@ -8,7 +8,7 @@ One Max-Cut request (a random 1000-node graph with 5000 unit edges, 64 reads of
 
 - the ``local`` executor in this process (numba threads = all cores), and
 - real Dask clusters started here on loopback (``dask scheduler`` + ``dask worker
-  --nthreads 1 --no-nanny`` processes with ``NUMBA_NUM_THREADS=1``): one with 1
+  --nthreads 1`` processes (with their nanny) with ``NUMBA_NUM_THREADS=1``): one with 1
   worker, one with 2 workers.
 
 Configurations run interleaved; medians of ``--repeats`` runs. Every run must give
@@ -53,6 +53,16 @@ def predicted_seconds(workers: int, core_read_s: float, task_ms: float, fixed_ms
     return waves * (CHUNK_READS * core_read_s + task_ms / 1e3) + fixed_ms / 1e3 + transfer_s
 
 
+def _load_note(seconds: dict[str, float], load: float) -> str:
+    """What the measured ratios say, worded from the numbers (not assumed)."""
+    two_cores = seconds["dask-1"] / seconds["dask-2"]
+    note = f"Two Dask workers ran {two_cores:.2f}x as fast as one"
+    if seconds["local"] > seconds["dask-1"]:
+        note += ("; the local executor (numba threads on both cores) was slower than one Dask worker, which a busy "
+                 "machine explains: threads that share cores with other work wait for the slowest")
+    return note + "."
+
+
 def _dask_task_ms(client, count: int) -> float:
     """Milliseconds per trivial task, submitted and gathered in one batch."""
     started = time.perf_counter()
@@ -75,7 +85,7 @@ class LoopbackCluster:
         self.processes = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
                                             "--no-dashboard"], **quiet)]
         self.processes += [subprocess.Popen([dask, "worker", self.address, "--nworkers", "1", "--nthreads", "1",
-                                             "--no-nanny", "--no-dashboard", "--preload", "app.execution"], **quiet)
+                                             "--no-dashboard", "--preload", "app.execution"], **quiet)
                            for _ in range(workers)]
         self.workers = workers
 
@@ -162,7 +172,10 @@ def main(argv: list[str]) -> None:
     per_task_ms = median(task_ms)
     fixed_ms = median(request_overhead["dask-1"]) - median(request_overhead["local"])
     payload_kib = len(pickle.dumps(execution.bqm_payload(bqm))) / 1024
-    core_read_s = seconds["dask-1"] / reads
+    # a worker's time per read while its machine's other core works too: calibrated on the dask-2 row, so the
+    # projection starts from what one whole machine measured, contention between its two workers included
+    core_read_s = 2 * seconds["dask-2"] / reads
+    machine_reads_s = reads / seconds["dask-2"]
     raw = {"nodes": nodes, "edges": edges, "reads": reads, "sweeps": sweeps, "chunk_reads": CHUNK_READS,
            "seconds": {name: [t for t, _ in results] for name, results in runs.items()},
            "request_ms": request_overhead, "dask_task_ms": task_ms, "payload_kib": payload_kib,
@@ -173,7 +186,7 @@ def main(argv: list[str]) -> None:
                            rows)
     projection = markdown_table(
         ["machines (x 2 workers)", "predicted seconds", "predicted reads / s", "efficiency"],
-        [[m, t, EXTRAPOLATED_READS / t, (EXTRAPOLATED_READS / t) / (m * 2 / core_read_s)]
+        [[m, t, EXTRAPOLATED_READS / t, (EXTRAPOLATED_READS / t) / (m * machine_reads_s)]
          for m, t in ((m, predicted_seconds(m * 2, core_read_s, per_task_ms, fixed_ms, payload_kib))
                       for m in (1, 2, 4, 8, 16, 32, 64, 128))])
     print(table)
@@ -188,8 +201,7 @@ chunks), medians of {repeats} interleaved runs; all runs returned identical samp
 
 {table}
 
-Load average when the run started: {load[0]:.1f} (this machine is shared; the 2 cores were not idle, which is
-why the local executor's 2 numba threads do not beat one Dask worker here).
+Load average when the run started: {load[0]:.1f} on 2 cores. {_load_note(seconds, load[0])}
 
 Measured overheads: a trivial Dask task (`client.map(abs, range(200))` on the 1-worker cluster) costs
 **{per_task_ms:.2f} ms** of scheduling per task; a one-read request costs **{fixed_ms:.1f} ms** more on Dask than
@@ -199,8 +211,10 @@ numpy vectors) is **{payload_kib:.0f} KiB** for this instance.
 ### Extrapolation to N machines
 
 Assumptions: the same request scaled to {EXTRAPOLATED_READS} reads ({EXTRAPOLATED_READS // CHUNK_READS} chunks of
-{CHUNK_READS}); machines like this one with 2 single-threaded workers each, running a read at the measured
-single-core rate ({core_read_s * 1e3:.0f} ms per read, from the dask-1 row); the scheduler hands out chunks in
+{CHUNK_READS}); machines like this one with 2 single-threaded workers each, each worker running a read in
+{core_read_s * 1e3:.0f} ms (calibrated on the dask-2 row: one whole machine's measured throughput,
+{machine_reads_s:.1f} reads/s, contention between its two workers included; efficiency is relative to N times
+that); the scheduler hands out chunks in
 waves, so a request takes `ceil(chunks / workers)` chunk times, each chunk paying the measured per-task overhead;
 plus the fixed per-request overhead; plus the model sent to every worker over a {NETWORK_MB_S} MB/s link, one
 worker after the other (pessimistic: Dask lets workers fetch from each other). No queueing behind other requests.

@@ -4,8 +4,10 @@ With weights ``W`` (zero diagonal) and thresholds ``theta`` the network energy
 ``E(s) = -1/2 s^T W s - theta . s`` is the Ising energy of :mod:`energy.model`
 with ``J_ij = -W_ij`` and ``h = -theta``. Storing patterns carves the
 couplings (``hebbian``, ``storkey``, ``pseudoinverse`` rules); recall rolls
-downhill with the annealers' own sweep kernels: ``greedy_sweep`` at zero
-temperature, ``glauber_sweep`` above it. The ``modern`` rule is the continuous
+downhill with the shared sweep kernels of :mod:`energy.kernels` on the same
+arrays the annealers use: ``greedy_sweep`` at zero temperature (the T -> 0
+limit of annealing), the heat bath ``glauber_sweep`` above it (simulated
+annealing's ``metropolis_anneal`` is built from the same flip update). The ``modern`` rule is the continuous
 Hopfield network of Ramsauer et al. (2020), ``xi <- X^T softmax(beta X xi)``.
 
 >>> import numpy as np
@@ -485,6 +487,25 @@ class HopfieldNetwork:
         results = self._recall(spins, mode, temperature, max_sweeps, kernel_seeds)
         return [dataclasses.replace(result, seed=int(s)) for result, s in zip(results, seeds)]
 
+    def check_recall(self, cues=None, *, pattern_indices=None, corruption: float = 0.0, mode: str | None = None,
+                     temperature: float = 0.0, max_sweeps: int = 100, seed: int | None = None) -> int:
+        """Check a :meth:`recall_batch` request without running it (the same errors, naming the field);
+        returns the number of cues. A service checks a batch this way before cutting it into chunks.
+
+        >>> HopfieldNetwork.from_patterns([[1, -1, 1, -1]]).check_recall(pattern_indices=[0, 0], corruption=0.25)
+        2
+        """
+        if (cues is None) == (pattern_indices is None):
+            raise HopfieldError("cues", "give exactly one of 'cues' and 'pattern_indices'")
+        _checked("seed", seed)
+        if cues is not None:
+            count = len(self._parse_states(cues, "cues"))
+        else:
+            count = len(self._pattern_indices(pattern_indices))
+            _checked("corruption", corruption)
+        self._recall_settings(mode, temperature, max_sweeps)
+        return count
+
     def basin_profile(self, pattern_index: int, corruptions: Sequence[float], *, trials: int = 100,
                       mode: str | None = None, seed: int = 0) -> np.ndarray:
         """Fraction of ``trials`` cues at each corruption level that recall pattern ``pattern_index``.
@@ -730,16 +751,9 @@ class HopfieldNetwork:
 
     def _recall(self, cues: np.ndarray, mode, temperature, max_sweeps, seeds: np.ndarray) -> list[RecallResult]:
         """Recall every row of ``cues`` (spins); row ``b`` runs on kernel stream ``rng_seed(seeds[b], 0)``."""
-        mode = _checked("mode", mode)
-        temperature = _checked("temperature", temperature)
-        max_sweeps = _checked("max_sweeps", max_sweeps)
+        mode, temperature, max_sweeps = self._recall_settings(mode, temperature, max_sweeps)
         if self.rule == "modern":
-            if mode == "async":
-                raise HopfieldError("mode", "the modern rule updates the whole state at once: use 'sync'")
-            if temperature != 0.0:
-                raise HopfieldError("temperature", "the modern rule is deterministic; its sharpness is 'beta'")
             return self._recall_modern(cues, max_sweeps)
-        mode = mode or "async"
         synchronous = mode == "sync"
         lyapunov = self.symmetric and mode == "async" and temperature == 0.0
         h, weights_t, patterns, factored, indptr, indices, data, keys, scale = self._dynamics_arrays()
@@ -761,6 +775,19 @@ class HopfieldNetwork:
                                              max_sweeps, seeds), np.zeros(len(states), dtype=np.int64))
         trajectories = outcome[0] / scale
         return self._results(states, trajectories, *outcome[1:], mode, temperature, lyapunov)
+
+    def _recall_settings(self, mode, temperature, max_sweeps) -> tuple[str, float, int]:
+        """Checked ``(mode, temperature, max_sweeps)``; the mode defaults to async (classical) or sync (modern)."""
+        mode = _checked("mode", mode)
+        temperature = _checked("temperature", temperature)
+        max_sweeps = _checked("max_sweeps", max_sweeps)
+        if self.rule != "modern":
+            return mode or "async", temperature, max_sweeps
+        if mode == "async":
+            raise HopfieldError("mode", "the modern rule updates the whole state at once: use 'sync'")
+        if temperature != 0.0:
+            raise HopfieldError("temperature", "the modern rule is deterministic; its sharpness is 'beta'")
+        return "sync", temperature, max_sweeps
 
     def _recall_modern(self, cues: np.ndarray, max_sweeps: int) -> list[RecallResult]:
         if self.num_patterns == 0:

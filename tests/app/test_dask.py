@@ -1,7 +1,8 @@
 """Chunked execution: the chunk plan, and a real Dask scheduler + two workers giving the local results.
 
-The cluster is made of real processes on loopback (``dask scheduler``, ``dask worker --no-nanny``),
-so killing a worker is a real lost worker, and the service talks to it like to a remote cluster.
+The cluster is made of real processes on loopback (``dask scheduler``, ``dask worker`` with its nanny, as
+docs/scaling.md runs them), so killing a worker process is a real lost worker (the nanny starts a fresh one),
+and the service talks to it like to a remote cluster.
 """
 
 from __future__ import annotations
@@ -149,7 +150,7 @@ class DaskCluster:
                                 start_new_session=True)
 
     def add_worker(self) -> subprocess.Popen:
-        worker = self._start([DASK, "worker", self.address, "--nworkers", "1", "--nthreads", "1", "--no-nanny",
+        worker = self._start([DASK, "worker", self.address, "--nworkers", "1", "--nthreads", "1",
                               "--no-dashboard", "--preload", "app.execution"], f"worker{len(self.workers)}")
         self.workers.append(worker)
         return worker
@@ -268,36 +269,68 @@ def test_sync_solve_without_seed_reports_one_that_reproduces(dask_server):
 HEAVY = {"type": "maxcut", "edges": [[i, (i * 7 + 13) % 400, 1] for i in range(400) if i != (i * 7 + 13) % 400]}
 
 
-def test_cancelling_a_job_drops_its_dask_tasks(dask_server, observer):
-    body = {"problem": HEAVY, "solver": "sa", "params": {"num_reads": 4 * CHUNK * 20, "num_sweeps": 2000, "seed": 1}}
+def worker_processes(observer) -> dict[str, tuple[int, int]]:
+    """Every worker's address -> (process id, chunks executing now)."""
+    return observer.run(lambda dask_worker: (os.getpid(), len(dask_worker.state.executing)))
+
+
+def test_hopfield_batch_recall_on_dask_equals_local(dask_server):
+    from neural.hopfield import HopfieldNetwork
+
+    patterns = np.random.default_rng(8).choice([-1, 1], size=(10, 150))
+    network_id = dask_server.post("/v1/hopfield/networks", json={"patterns": patterns.tolist()}).json()["id"]
+    body = {"pattern_indices": list(range(10)) * 60, "corruption": 0.2, "mode": "sync", "seed": 12}
+    answer = dask_server.post(f"/v1/hopfield/networks/{network_id}/recall_batch", json=body)
+    assert answer.status_code == 200, answer.text
+    remote = answer.json()
+    assert remote["info"]["execution"]["executor"] == "dask" and remote["info"]["execution"]["chunks"] == 3
+    local = HopfieldNetwork.from_patterns(patterns).recall_batch(
+        pattern_indices=body["pattern_indices"], corruption=0.2, mode="sync", seed=12)
+    assert [r["state"] for r in remote["results"]] == [r.state.tolist() for r in local]
+    assert [r["seed"] for r in remote["results"]] == [r.seed for r in local]
+
+
+def test_cancelling_a_job_stops_its_running_chunks_and_drops_the_rest(dask_server, observer):
+    # every chunk would run for tens of seconds: only stopping the running ones frees the workers quickly
+    body = {"problem": HEAVY, "solver": "sa", "params": {"num_reads": 4 * CHUNK * 20, "num_sweeps": 500_000,
+                                                         "seed": 1}}
     job_id = dask_server.post("/v1/jobs", json=body).json()["id"]
     wait_for(dask_server, job_id, statuses=("IN_PROGRESS",))
-    deadline = time.monotonic() + 30
-    while not landscape_tasks(observer) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert len(landscape_tasks(observer)) > 10
-    assert dask_server.delete(f"/v1/jobs/{job_id}").json()["status"] == "CANCELLED"
-    deadline = time.monotonic() + 15
-    while scheduler_keys(observer) and time.monotonic() < deadline:
+    deadline = time.monotonic() + 60
+    while sum(busy for _, busy in worker_processes(observer).values()) < 2 and time.monotonic() < deadline:
         time.sleep(0.1)
+    running = worker_processes(observer)
+    assert sum(busy for _, busy in running.values()) == 2 and len(landscape_tasks(observer)) > 10
+    assert dask_server.delete(f"/v1/jobs/{job_id}").json()["status"] == "CANCELLED"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        now = worker_processes(observer)
+        if not scheduler_keys(observer) and len(now) == 2 and not any(busy for _, busy in now.values()):
+            break
+        time.sleep(0.2)
     assert scheduler_keys(observer) == []  # the queued chunks and the scattered model alike
+    now = worker_processes(observer)
+    assert len(now) == 2 and not any(busy for _, busy in now.values())
+    before = {pid for pid, _ in running.values()}
+    assert before.isdisjoint(pid for pid, _ in now.values())  # the running chunks' processes were replaced
 
 
 def test_a_worker_killed_mid_job_is_retried_and_the_result_unchanged(dask_server, observer, cluster):
+    observer.wait_for_workers(2, timeout=60)
     params = {"num_reads": 6 * CHUNK, "num_sweeps": 1500, "seed": 3}
     body = {"problem": HEAVY, "solver": "sa", "params": params, "return_samples": 8}
     job_id = dask_server.post("/v1/jobs", json=body).json()["id"]
-    victim = cluster.workers[0]
-    victim_address = None
+    victim = None
     deadline = time.monotonic() + 30
-    while victim_address is None and time.monotonic() < deadline:  # wait until the victim runs a chunk
-        busy = observer.run_on_scheduler(lambda dask_scheduler: {
-            ws.pid: ws.address for ws in dask_scheduler.workers.values()
-            if any("landscape-" in str(t.key) for t in ws.processing)})
-        victim_address = busy.get(victim.pid)
+    while victim is None and time.monotonic() < deadline:  # wait until a worker runs a chunk
+        busy = observer.run_on_scheduler(lambda dask_scheduler: [
+            (ws.address, ws.pid) for ws in dask_scheduler.workers.values()
+            if any("landscape-" in str(t.key) for t in ws.processing)])
+        victim = busy[0] if busy else None
         time.sleep(0.02)
-    assert victim_address, "the victim worker never got a chunk"
-    os.kill(victim.pid, signal.SIGKILL)
+    assert victim, "no worker ever got a chunk"
+    victim_address, victim_pid = victim
+    os.kill(victim_pid, signal.SIGKILL)  # the worker process itself; its nanny starts a new one
     started = time.monotonic()
     job = wait_for(dask_server, job_id, timeout=60)
     assert job["status"] == "COMPLETED", job
@@ -305,3 +338,37 @@ def test_a_worker_killed_mid_job_is_retried_and_the_result_unchanged(dask_server
     assert victim_address not in observer.scheduler_info(n_workers=-1)["workers"]
     local = wire(solve(HEAVY, "sa", params, 8, LOCAL, JOB_TIME))
     assert job["result"]["samples"] == local["samples"]
+
+
+def test_health_reports_the_cluster(dask_server, cluster, observer):
+    observer.wait_for_workers(2, timeout=60)
+    health = dask_server.get("/v1/health").json()
+    assert health["status"] == "ok"
+    assert health["execution"] == {"executor": "dask", "scheduler": cluster.address, "workers": 2}
+
+
+def test_an_unreachable_scheduler_is_unready_and_answers_503_with_retry_after(tmp_path):
+    nowhere = f"tcp://127.0.0.1:{free_port()}"
+    server = ServerProcess(tmp_path / "nowhere.db", LANDSCAPE_EXECUTOR="dask", LANDSCAPE_DASK_SCHEDULER=nowhere,
+                           LANDSCAPE_WORKERS="1").start(wait=False)
+    try:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            deadline = time.monotonic() + 180
+            health = None
+            while time.monotonic() < deadline:
+                try:
+                    response = http.get("/v1/health")
+                    health = response.json()
+                    if health["workers"]["ready"]:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.3)
+            assert response.status_code == 503 and health["status"] == "unavailable"
+            assert health["execution"]["scheduler"] == nowhere and health["execution"]["error"]
+            assert response.headers["retry-after"]
+            answer = http.post("/v1/solve", json={"problem": MAXCUT, "solver": "sa", "params": {"num_reads": 2}})
+            assert answer.status_code == 503 and answer.json()["field"] == "executor"
+            assert nowhere in answer.json()["message"] and answer.headers["retry-after"]
+    finally:
+        server.stop()

@@ -1,4 +1,4 @@
-"""Queue length and per-key job limits answer 429 with Retry-After."""
+"""Queue length and per-key job limits answer 429 with Retry-After; each API key sees only its own jobs."""
 
 from __future__ import annotations
 
@@ -27,10 +27,17 @@ def test_queue_and_per_key_limits(tmp_path):
         full = responses[-1]
         assert full.status_code == 429 and full.json()["field"] == "queue" and full.json()["limit"] == 3
         assert full.headers["retry-after"]
-        pending = client.get("/v1/jobs", params={"status": "PENDING"}, headers=k1).json()["total"]
-        assert pending == 3
-        for response in responses[:-1]:
-            ids.append(response.json()["id"])
-        for job_id in ids:
-            assert client.delete(f"/v1/jobs/{job_id}", headers=k1).json()["status"] == "CANCELLED"
+        # each key lists, reads and cancels only its own jobs
+        pending = [client.get("/v1/jobs", params={"status": "PENDING"}, headers=key).json()["total"]
+                   for key in (k1, k2)]
+        assert sum(pending) == 3
+        own = {key["Authorization"]: {job["id"] for job in client.get("/v1/jobs", headers=key).json()["jobs"]}
+               for key in (k1, k2)}
+        k2_ids = [response.json()["id"] for response in responses[:-1]]
+        assert own["Bearer k1"] == set(ids) and own["Bearer k2"] == set(k2_ids)
+        assert client.get(f"/v1/jobs/{k2_ids[0]}", headers=k1).status_code == 404
+        assert client.delete(f"/v1/jobs/{k2_ids[0]}", headers=k1).status_code == 404
+        for key, job_ids in ((k1, ids), (k2, k2_ids)):
+            for job_id in job_ids:
+                assert client.delete(f"/v1/jobs/{job_id}", headers=key).json()["status"] == "CANCELLED"
         assert client.post("/v1/jobs", json=LONG_JOB, headers=k1).status_code == 202

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import numpy as np
 from sklearn.datasets import load_digits
 
@@ -81,3 +82,44 @@ def test_predictive_coding_train_job_and_infer(http):
     assert wrong.status_code == 400 and "inputs" in wrong.json()["field"]
     assert http.post("/v1/pc/models", json={"layers": [64]}).status_code == 422
     assert http.delete(f"/v1/pc/models/{model['id']}").status_code == 204
+
+
+def test_hopfield_batch_recall_equals_the_library_and_survives_a_restart(tmp_path):
+    """A batch recall over HTTP gives what HopfieldNetwork.recall_batch gives for the same seed (cue k owns
+    seed cue_seeds(seed, k)); chunking (LANDSCAPE_CHUNK_RECALLS) does not change it; networks and
+    predictive-coding models persist across a restart."""
+    from live_server import ServerProcess
+    from neural.hopfield import HopfieldNetwork, cue_seeds
+
+    patterns = np.random.default_rng(5).choice([-1, 1], size=(12, 120))
+    local = HopfieldNetwork.from_patterns(patterns, rule="storkey")
+    indices = [int(k) for k in np.random.default_rng(6).integers(0, 12, 40)]
+    expected = local.recall_batch(pattern_indices=indices, corruption=0.15, temperature=0.2, max_sweeps=40, seed=77)
+    body = {"pattern_indices": indices, "corruption": 0.15, "temperature": 0.2, "max_sweeps": 40, "seed": 77}
+    db = tmp_path / "batch.db"
+    with ServerProcess(db, LANDSCAPE_CHUNK_RECALLS="7", LANDSCAPE_WORKERS="1") as server:
+        with httpx.Client(base_url=server.url, timeout=120) as http:
+            network_id = http.post("/v1/hopfield/networks", json={"patterns": patterns.tolist(),
+                                                                  "rule": "storkey"}).json()["id"]
+            answer = http.post(f"/v1/hopfield/networks/{network_id}/recall_batch", json=body)
+            assert answer.status_code == 200, answer.text
+            batch = answer.json()
+            too_many = http.post(f"/v1/hopfield/networks/{network_id}/recall_batch",
+                                 json={"pattern_indices": [0] * 10_001})
+            assert too_many.status_code == 400 and too_many.json()["field"] == "pattern_indices"
+            bad = http.post(f"/v1/hopfield/networks/{network_id}/recall_batch", json={"pattern_indices": [0, 12]})
+            assert bad.status_code == 400 and bad.json()["field"] == "pattern_indices[1]"
+            model_id = http.post("/v1/pc/models", json={"layers": [4, 3, 2], "seed": 1}).json()["id"]
+            before = http.post(f"/v1/pc/models/{model_id}/infer", json={"inputs": [[0.1, 0.2, 0.3, 0.4]]}).json()
+    assert batch["seed"] == 77 and batch["info"]["execution"]["chunks"] == 6  # ceil(40 / 7)
+    assert [r["seed"] for r in batch["results"]] == cue_seeds(77, 0, 40).tolist()
+    for mine, theirs in zip(batch["results"], expected):
+        assert mine["state"] == theirs.state.tolist() and mine["num_sweeps"] == theirs.num_sweeps
+        assert mine["energy_trajectory"] == theirs.energy_trajectory.tolist()
+    with ServerProcess(db, LANDSCAPE_WORKERS="1") as restarted:  # stored networks survive a restart
+        with httpx.Client(base_url=restarted.url, timeout=120) as http:
+            assert http.get(f"/v1/hopfield/networks/{network_id}").json()["num_patterns"] == 12
+            again = http.post(f"/v1/hopfield/networks/{network_id}/recall_batch", json=body).json()
+            assert [r["state"] for r in again["results"]] == [r["state"] for r in batch["results"]]
+            after = http.post(f"/v1/pc/models/{model_id}/infer", json={"inputs": [[0.1, 0.2, 0.3, 0.4]]}).json()
+            assert after["predictions"] == before["predictions"]

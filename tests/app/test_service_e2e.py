@@ -122,6 +122,8 @@ def test_cancel_running_job_stops_its_worker(http):
     wait_for(http, job_id, statuses=("IN_PROGRESS",))
     cancelled = http.delete(f"/v1/jobs/{job_id}")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "CANCELLED"
+    again = http.delete(f"/v1/jobs/{job_id}")  # idempotent: a retried cancel is not a conflict
+    assert again.status_code == 200 and again.json() == cancelled.json()
     assert http.get("/v1/health").json()["workers"]["replaced"] == replaced_before + 1
     # the pool is whole again and later jobs run
     deadline = time.monotonic() + 60

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from app import pipeline
 from app.api.deps import OwnerDep, PoolDep, SettingsDep, StoreDep
 from app.errors import RequestError
-from app.registry import AUTO, AUTO_DROPPABLE, SOLVERS, choose_solver
+from app.registry import AUTO
 from app.schemas import ErrorBody, Job, JobCreated, JobList, JobStatusName, SolveRequest
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
@@ -51,46 +51,37 @@ def submit(request: SolveRequest, store: StoreDep, pool: PoolDep, settings: Sett
 
 
 def _validate(payload: dict, settings) -> None:
-    """Reject a job that would fail at once, so an accepted job is a runnable one."""
-    problem = pipeline.build_problem(payload["problem"])
-    solver = payload.get("solver", AUTO)
-    if solver != AUTO and solver not in SOLVERS:
-        raise RequestError("solver", f"unknown solver {solver!r}; choose from {', '.join([AUTO, *SOLVERS])}")
-    if solver != AUTO and problem.kind not in SOLVERS[solver].kinds:
-        raise RequestError("solver", f"solver {solver!r} does not accept {problem.kind} problems")
-    if solver == "tour" or (solver == AUTO and problem.kind == "tsp"):
-        pipeline.check_params("tour", payload.get("params"), problem.num_cities, settings, settings.max_job_time_limit)
-        return
-    num_variables = (problem.num_cities - 1) ** 2 if problem.kind == "tsp" else pipeline.compile_problem(problem).num_variables
-    params = payload.get("params") or {}
-    chosen = choose_solver(problem.kind, num_variables, settings, params) if solver == AUTO else solver
-    if solver == AUTO and chosen == "exact":
-        params = {k: v for k, v in params.items() if k not in AUTO_DROPPABLE}
-    pipeline.check_params(chosen, params, num_variables, settings, settings.max_job_time_limit)
+    """Reject a job that would fail at once, so an accepted job is a runnable one (a TSP QUBO is sized, not built)."""
+    pipeline.plan(payload["problem"], payload.get("solver", AUTO), payload.get("params"),
+                  payload.get("return_samples", 10), settings, settings.max_job_time_limit, build_tsp_qubo=False)
 
 
 @router.get("", response_model=JobList, operation_id="list_jobs", summary="Jobs, newest first, optionally filtered by status")
-def list_jobs(store: StoreDep, _: OwnerDep, status: JobStatusName | None = None,
+def list_jobs(store: StoreDep, owner: OwnerDep, status: JobStatusName | None = None,
               limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0, le=2**31)] = 0) -> dict:
-    jobs, total = store.list_jobs(status, limit, offset)
+    jobs, total = store.list_jobs(status, limit, offset, owner=owner)
     return {"jobs": jobs, "total": total, "limit": limit, "offset": offset}
 
 
 @router.get("/{job_id}", response_model=Job, responses=ERRORS, operation_id="get_job", summary="A job's status, and its result when done")
-def get_job(job_id: str, store: StoreDep, _: OwnerDep) -> dict:
-    job = store.get_job(job_id)
+def get_job(job_id: str, store: StoreDep, owner: OwnerDep) -> dict:
+    job = store.get_job(job_id, owner=owner)
     if job is None:
         raise RequestError("job_id", f"no job {job_id!r}", status=404)
     return job
 
 
 @router.delete("/{job_id}", response_model=Job, responses=ERRORS, operation_id="cancel_job",
-               summary="Cancel a pending or running job (its worker process is stopped)")
-def cancel_job(job_id: str, store: StoreDep, pool: PoolDep, _: OwnerDep) -> dict:
-    job = store.get_job(job_id)
+               summary="Cancel a pending or running job (its worker process is stopped); idempotent, 409 when "
+                       "the job already completed or failed")
+def cancel_job(job_id: str, store: StoreDep, pool: PoolDep, owner: OwnerDep) -> dict:
+    job = store.get_job(job_id, owner=owner)
     if job is None:
         raise RequestError("job_id", f"no job {job_id!r}", status=404)
     if not store.finish(job_id, "CANCELLED", error="cancelled by the client"):
-        raise RequestError("job_id", f"job {job_id!r} is already {store.get_job(job_id)['status']}", status=409)
+        current = store.get_job(job_id)
+        if current["status"] == "CANCELLED":  # cancelling twice is harmless (a retried DELETE whose answer was lost)
+            return current
+        raise RequestError("job_id", f"job {job_id!r} is already {current['status']}", status=409)
     pool.cancel_running(job_id)
     return store.get_job(job_id)

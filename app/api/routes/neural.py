@@ -13,7 +13,8 @@ from app.api.routes.solve import _from_task
 from app.errors import RequestError
 from app.neural_tasks import field_error
 from app.schemas import (
-    ErrorBody, HopfieldCreate, HopfieldNetworkInfo, HopfieldRecall, HopfieldRecallResult, JobCreated, PCCreate,
+    ErrorBody, HopfieldCreate, HopfieldNetworkInfo, HopfieldRecall, HopfieldRecallBatch, HopfieldRecallBatchResult,
+    HopfieldRecallResult, JobCreated, PCCreate,
     PCInfer, PCInference, PCModelInfo, PCTrain,
 )
 from app.workers import TaskError
@@ -21,7 +22,7 @@ from neural.predictive_coding import PredictiveCodingNetwork
 
 router = APIRouter(prefix="/v1", tags=["neural"])
 ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 404: {"model": ErrorBody},
-          409: {"model": ErrorBody}, 504: {"model": ErrorBody}}
+          409: {"model": ErrorBody}, 429: {"model": ErrorBody}, 503: {"model": ErrorBody}, 504: {"model": ErrorBody}}
 TASK_TIMEOUT = 120.0
 
 
@@ -79,6 +80,15 @@ async def recall(network_id: str, request: HopfieldRecall, store: StoreDep, pool
     meta = _stored(store, "hopfield", network_id)
     payload = {"id": network_id, "version": meta.get("version", 0), "request": request.model_dump(exclude_none=True)}
     return await run_task(pool, settings, "hopfield_recall", payload)
+
+
+@router.post("/hopfield/networks/{network_id}/recall_batch", response_model=HopfieldRecallBatchResult,
+             responses=ERRORS, summary="Recall many cues at once (split into chunks on the executor)")
+async def recall_batch(network_id: str, request: HopfieldRecallBatch, store: StoreDep, pool: PoolDep,
+                       settings: SettingsDep, _: OwnerDep) -> dict:
+    meta = _stored(store, "hopfield", network_id)
+    payload = {"id": network_id, "version": meta.get("version", 0), "request": request.model_dump(exclude_none=True)}
+    return await run_task(pool, settings, "hopfield_recall_batch", payload)
 
 
 # ---- predictive coding ------------------------------------------------------------------------------

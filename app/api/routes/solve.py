@@ -8,13 +8,13 @@ from fastapi import APIRouter
 
 from app import pipeline
 from app.api.deps import OwnerDep, PoolDep, SettingsDep
-from app.errors import RequestError
+from app.errors import InternalError, RequestError
 from app.schemas import CompileRequest, CompileResponse, ErrorBody, SolveRequest, SolveResponse
 from app.workers import TaskError
 
 router = APIRouter(prefix="/v1", tags=["solve"])
 ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 413: {"model": ErrorBody},
-          504: {"model": ErrorBody}}
+          429: {"model": ErrorBody}, 503: {"model": ErrorBody}, 504: {"model": ErrorBody}}
 
 
 @router.post("/solve", response_model=SolveResponse, responses=ERRORS,
@@ -41,29 +41,32 @@ async def solve(request: SolveRequest, settings: SettingsDep, pool: PoolDep, _: 
         raise _from_task(err) from None
 
 
-def _from_task(err: TaskError) -> RequestError:
+def _from_task(err: TaskError) -> RequestError | InternalError:
+    """The worker's answer as the client's error; a crash (500) keeps its traceback for the log only."""
     body = err.error
-    return RequestError(body.get("field", ""), body.get("message", "failed"), status=int(body.get("status", 500)),
-                        limit=body.get("limit"))
+    status = int(body.get("status", 500))
+    if status == 500:
+        return InternalError(body.get("traceback", ""))
+    headers = {"Retry-After": str(body["retry_after"])} if body.get("retry_after") else None
+    return RequestError(body.get("field", ""), body.get("message", "failed"), status=status, limit=body.get("limit"),
+                        headers=headers)
 
 
 @router.post("/compile", response_model=CompileResponse, responses=ERRORS,
              summary="The QUBO/Ising model of a problem as dimod BQM JSON")
 def compile_problem(request: CompileRequest, settings: SettingsDep, _: OwnerDep) -> dict:
-    problem = pipeline.build_problem(request.problem.model_dump(mode="json", exclude_none=True))
-    lagrange = None
+    spec = request.problem.model_dump(mode="json", exclude_none=True)
+    given, _repair = pipeline.tsp_options(spec)
+    if request.lagrange is not None and given is not None:
+        raise RequestError("lagrange", "give the penalty weight once: 'lagrange' or 'problem.lagrange'")
+    problem = pipeline.build_problem(spec, settings)
+    lagrange = request.lagrange if request.lagrange is not None else given
     if problem.kind == "tsp":
-        lagrange = request.lagrange if request.lagrange is not None else problem.default_lagrange()
-        if (problem.num_cities - 1) ** 2 > settings.max_variables:
-            raise RequestError("problem", f"the QUBO would have {(problem.num_cities - 1) ** 2} variables; "
-                               f"the limit is {settings.max_variables}", limit=settings.max_variables)
-        bqm = pipeline.compile_problem(problem, lagrange=lagrange)
-    elif request.lagrange is not None:
+        lagrange = lagrange if lagrange is not None else problem.default_lagrange()
+        bqm = pipeline.compile_problem(problem, settings, lagrange=lagrange)
+    elif lagrange is not None:
         raise RequestError("lagrange", "only TSP problems take a penalty weight")
     else:
-        bqm = pipeline.compile_problem(problem)
-    if bqm.num_variables > settings.max_variables:
-        raise RequestError("problem", f"{bqm.num_variables} variables exceed the limit {settings.max_variables}",
-                           limit=settings.max_variables)
+        bqm = pipeline.compile_problem(problem, settings)
     return {"bqm": bqm.to_serializable(), "num_variables": bqm.num_variables,
             "num_interactions": bqm.num_interactions, "vartype": bqm.vartype.name, "lagrange": lagrange}

@@ -14,17 +14,19 @@ from landscape_client._exceptions import (APIError, AuthenticationError, Conflic
                                           LandscapeError, NotFoundError, RateLimitError, TimeoutError,
                                           ValidationError, VersionMismatchWarning)
 from landscape_client._jobs import AsyncJob, Job, JobPage
-from landscape_client._models import (CompileResult, Health, HopfieldNetwork, InferResult, JobInfo, MaxCutAnswer,
-                                      PartitionAnswer, PCModel, RecallResult, SampleAnswer, SolverInfo, SolveResult,
-                                      TrainResult, TspAnswer)
+from landscape_client._models import (CompileResult, Health, HopfieldNetwork, InferResult, JobInfo, Limits,
+                                      MaxCutAnswer, PartitionAnswer, PCModel, RecallBatch, RecallResult, SampleAnswer,
+                                      SolverInfo,
+                                      SolveResult, TrainResult, TspAnswer)
 from landscape_client._version import API_VERSION, __version__
 
 __all__ = [
     "API_VERSION", "DEFAULT_TIMEOUT", "DEFAULT_URL", "APIError", "AsyncClient", "AsyncJob", "AuthenticationError",
     "Client", "CompileResult", "ConflictError", "ConnectionError", "Health", "HopfieldNetwork", "InferResult",
-    "Job", "JobError", "JobInfo", "JobPage", "LandscapeError", "LandscapeSampler", "MaxCutAnswer", "NotFoundError",
-    "PCModel", "PartitionAnswer", "RateLimitError", "RecallResult", "SampleAnswer", "SolveResult", "SolverInfo",
-    "TimeoutError", "TrainResult", "TspAnswer", "ValidationError", "VersionMismatchWarning", "__version__",
+    "Job", "JobError", "JobInfo", "JobPage", "LandscapeError", "LandscapeSampler", "Limits", "MaxCutAnswer",
+    "NotFoundError", "PCModel", "PartitionAnswer", "RateLimitError", "RecallBatch", "RecallResult", "SampleAnswer", "SolveResult",
+    "SolverInfo", "TimeoutError", "TrainResult", "TspAnswer", "ValidationError", "VersionMismatchWarning",
+    "__version__",
 ]
 
 

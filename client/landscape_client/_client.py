@@ -18,15 +18,15 @@ import os
 import random
 import time
 import warnings
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
 from landscape_client._exceptions import (APIError, ConnectionError, TimeoutError, VersionMismatchWarning,
-                                          error_from_response)
+                                          error_from_response, retry_after_seconds)
 from landscape_client._jobs import AsyncJob, Job, JobPage
-from landscape_client._models import (CompileResult, Health, HopfieldNetwork, InferResult, JobInfo, PCModel,
-                                      RecallResult, SolveResult, SolverInfo)
+from landscape_client._models import (CompileResult, Health, HopfieldNetwork, InferResult, JobInfo, Limits,
+                                      PCModel, RecallBatch, RecallResult, SolveResult, SolverInfo)
 from landscape_client._version import API_VERSION, __version__
 from landscape_client._wire import (LabelMap, Request, bqm_problem, ising_problem, jsonable, maxcut_problem,
                                     partition_problem, qubo_problem, relabel_answer, tsp_problem)
@@ -35,6 +35,8 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 #: seconds; a synchronous solve may legitimately run for the server's 60 s cap
 DEFAULT_TIMEOUT = httpx.Timeout(120.0, connect=10.0)
 DEFAULT_RETRIES = 3
+#: statuses retried, but only when the server sends ``Retry-After`` (it marks the condition temporary)
+RETRY_AFTER_STATUSES = frozenset({429, 503})
 HEALTH = "/v1/health"
 #: environment variable read when no ``api_key`` is given
 API_KEY_ENV = "LANDSCAPE_API_KEY"
@@ -151,6 +153,17 @@ class _Methods:
         return self._send(Request("GET", "/v1/solvers", lambda data, client: [
             SolverInfo.model_validate(item) for item in data["solvers"]]))
 
+    def limits(self) -> Limits:
+        """The server's request limits (``max_return_samples``, ``max_reads``...), from ``GET /v1/solvers``;
+        every field is None on a server too old to report them.
+
+        Example::
+
+            client.limits().max_return_samples   # 1000 unless LANDSCAPE_MAX_RETURN_SAMPLES says otherwise
+        """
+        return self._send(Request("GET", "/v1/solvers",
+                                  lambda data, client: Limits.model_validate(data.get("limits") or {})))
+
     # -- Hopfield associative memory -----------------------------------------------------------------------
 
     def create_hopfield(self, patterns: Any, rule: str = "hebbian", **options: Any) -> HopfieldNetwork:
@@ -173,6 +186,23 @@ class _Methods:
                         temperature=temperature, **options)
         return self._send(Request("POST", f"/v1/hopfield/networks/{network_id}/recall",
                                   lambda data, client: RecallResult.model_validate(data), json=body))
+
+    def recall_batch(self, network_id: str, cues: Any = None, pattern_indices: list[int] | None = None,
+                     corruption: float | None = None, seed: int | None = None, mode: str | None = None,
+                     temperature: float | None = None, **options: Any) -> RecallBatch:
+        """Recall many ``cues`` at once, or stored patterns ``pattern_indices`` each with a ``corruption``
+        fraction of bits flipped; cue ``k`` recalls with its own seed derived from ``(seed, k)``
+        (``result.seed``), so the batch reproduces exactly however the server splits it.
+
+        Example::
+
+            batch = client.recall_batch(net.id, pattern_indices=[0, 1, 1], corruption=0.2, seed=3)
+            [r.matched_pattern for r in batch.results]
+        """
+        body = _options(cues=cues, pattern_indices=pattern_indices, corruption=corruption, seed=seed, mode=mode,
+                        temperature=temperature, **options)
+        return self._send(Request("POST", f"/v1/hopfield/networks/{network_id}/recall_batch",
+                                  lambda data, client: RecallBatch.model_validate(data), json=body))
 
     def delete_hopfield(self, network_id: str) -> None:
         return self._send(Request("DELETE", f"/v1/hopfield/networks/{network_id}", _nothing))
@@ -223,26 +253,27 @@ class _Transport:
             headers["Authorization"] = f"Bearer {api_key}"
         return headers
 
-    def _retry_pause(self, attempt: int, request: Request, error: Exception | None = None,
-                     response: httpx.Response | None = None) -> float | None:
-        """Seconds to wait before retrying, or None to stop: connection failures (any request when the
-        connection was never made; only GET/DELETE if it broke mid-way) and 503, never 4xx."""
-        if attempt >= self._retries:
+    def _pause_after_error(self, attempt: int, request: Request, error: httpx.TransportError) -> float | None:
+        """Seconds to wait before sending again after a transport error, or None to raise it: a connection
+        never made is retried for any request, one that broke mid-way only for GET/DELETE (a POST may have
+        run); exponential backoff with jitter, capped at ``max_backoff``."""
+        never_sent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
+        broken = isinstance(error, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError))
+        if attempt >= self._retries or not (never_sent or (broken and request.idempotent)):
             return None
-        if error is not None:
-            never_sent = isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout))
-            broken = isinstance(error, (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError))
-            if not (never_sent or (broken and request.idempotent)):
-                return None
-        elif response is None or response.status_code != 503 or 503 in request.accept:
-            return None
-        pause = self._backoff * 2 ** attempt * random.uniform(0.5, 1.0)
-        retry_after = response.headers.get("retry-after") if response is not None else None
-        if retry_after is not None and retry_after.replace(".", "", 1).isdigit():
-            pause = float(retry_after)
-        return min(pause, self._max_backoff)
+        return min(self._backoff * 2 ** attempt * random.uniform(0.5, 1.0), self._max_backoff)
 
-    def _raise_transport(self, request: Request, error: Exception) -> None:
+    def _pause_after_response(self, attempt: int, request: Request, response: httpx.Response) -> float | None:
+        """Seconds to wait before sending again after ``response``, or None to return it: only a 429/503 with
+        ``Retry-After`` (a temporary condition) is retried, after that long, capped at ``max_backoff``. A 503
+        without it is a failure the request itself caused (its worker ran out of memory or died)."""
+        status = response.status_code
+        if attempt >= self._retries or status not in RETRY_AFTER_STATUSES or status in request.accept:
+            return None
+        pause = retry_after_seconds(response.headers)
+        return None if pause is None else min(pause, self._max_backoff)
+
+    def _raise_transport(self, request: Request, error: Exception) -> NoReturn:
         where = f"{request.method} {self.base_url}{request.path}"
         if isinstance(error, httpx.TimeoutException):
             raise TimeoutError(f"{where} timed out ({type(error).__name__})") from error
@@ -288,10 +319,20 @@ class Client(_Methods, _Transport):
     """A synchronous client. Use it as a context manager (or call ``close()``).
 
     ``api_key`` defaults to the ``LANDSCAPE_API_KEY`` environment variable (sent as a Bearer token).
+    ``transport`` is any httpx transport (e.g. a mock). The first call reads ``/v1/health`` and warns
+    (:class:`VersionMismatchWarning`) if the server's ``api_version`` differs from this client's.
 
-    ``transport`` is any httpx transport (e.g. a mock); ``retries`` is how often a connection failure or a 503
-    is retried, with exponential backoff from ``backoff`` seconds. The first call reads ``/v1/health`` and
-    warns (:class:`VersionMismatchWarning`) if the server's ``api_version`` differs from this client's.
+    Retries: a request is sent again, at most ``retries`` times, only when it cannot have run or the server
+    says the condition is temporary:
+
+    - a connection that could not be made (any method), or that broke before the answer for GET/DELETE,
+      after exponential backoff from ``backoff`` seconds;
+    - a 503 or 429 answer with a ``Retry-After`` header (database unavailable, queue full, warming up),
+      after the seconds it names.
+
+    Every pause is capped at ``max_backoff`` seconds. Nothing else is retried: not a POST whose connection
+    broke (it may have run), not a 503 without ``Retry-After`` (the request itself failed, e.g. its worker
+    ran out of memory: sending it again could take down more workers), not any other status.
 
     Example::
 
@@ -322,11 +363,11 @@ class Client(_Methods, _Transport):
             try:
                 response = self._http.send(self._build(request))
             except httpx.TransportError as error:
-                pause = self._retry_pause(attempt, request, error=error)
+                pause = self._pause_after_error(attempt, request, error)
                 if pause is None:
                     self._raise_transport(request, error)
             else:
-                pause = self._retry_pause(attempt, request, response=response)
+                pause = self._pause_after_response(attempt, request, response)
                 if pause is None:
                     return self._decode(request, response)
             time.sleep(pause)
@@ -345,7 +386,8 @@ class Client(_Methods, _Transport):
 class AsyncClient(_Methods, _Transport):
     """The same methods as :class:`Client`, each to be awaited; ``submit``/``train`` return :class:`AsyncJob`.
 
-    ``transport`` may be ``httpx.ASGITransport(app=...)`` to talk to an app in-process.
+    The same options and retry policy as :class:`Client`. ``transport`` may be
+    ``httpx.ASGITransport(app=...)`` to talk to an app in-process.
 
     Example::
 
@@ -381,11 +423,11 @@ class AsyncClient(_Methods, _Transport):
             try:
                 response = await self._http.send(self._build(request))
             except httpx.TransportError as error:
-                pause = self._retry_pause(attempt, request, error=error)
+                pause = self._pause_after_error(attempt, request, error)
                 if pause is None:
                     self._raise_transport(request, error)
             else:
-                pause = self._retry_pause(attempt, request, response=response)
+                pause = self._pause_after_response(attempt, request, response)
                 if pause is None:
                     return self._decode(request, response)
             await asyncio.sleep(pause)

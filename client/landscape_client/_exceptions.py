@@ -12,8 +12,11 @@
     └── ConnectionError             the server could not be reached (also a builtin ConnectionError)
 
 Other statuses (413 body too large, 503 unavailable, 504 solve timeout, 5xx)
-raise a plain :class:`APIError`. Connection failures and 503 are retried with
-backoff before they are raised; 4xx never are.
+raise a plain :class:`APIError`. Before raising, the client retries only what
+cannot have run or what the server marked temporary: a connection never made
+(a broken one too, for GET and DELETE), and a 503 or 429 that carries
+``Retry-After``. A 503 without it means the request itself failed (its worker
+ran out of memory or died) and is raised at once, like every other status.
 
 >>> err = error_from_response(400, {"error": "bad_request", "field": "params.num_reads", "message": "too big"})
 >>> type(err).__name__, err.field
@@ -23,6 +26,9 @@ backoff before they are raised; 4xx never are.
 from __future__ import annotations
 
 import builtins
+import email.utils
+import re
+from datetime import datetime, timezone
 from typing import Any
 
 
@@ -111,13 +117,29 @@ def error_from_response(status: int, body: Any, headers: Any = None) -> APIError
     cls = _BY_STATUS.get(status, APIError)
     kwargs: dict[str, Any] = {"field": field, "limit": limit, "error": error, "body": body}
     if cls is RateLimitError:
-        kwargs["retry_after"] = _retry_after(headers)
+        kwargs["retry_after"] = retry_after_seconds(headers)
     return cls(status, message, **kwargs)
 
 
-def _retry_after(headers: Any) -> float | None:
+def retry_after_seconds(headers: Any) -> float | None:
+    """The seconds from now a ``Retry-After`` header asks for (delta-seconds, or an HTTP date: 0 once past);
+    None when the header is absent or unreadable.
+
+    >>> retry_after_seconds({"retry-after": "2"}), retry_after_seconds({"retry-after": "soon"})
+    (2.0, None)
+    >>> retry_after_seconds({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})
+    0.0
+    """
     value = headers.get("retry-after") if headers is not None else None
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
+    if value is None:
         return None
+    value = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", value):
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:  # "-0000": HTTP dates are UTC
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())

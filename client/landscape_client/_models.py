@@ -141,6 +141,27 @@ class SolverInfo(_Model):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
+class Limits(_Model):
+    """The server's request limits (the ``limits`` of ``GET /v1/solvers``, named as its ``LANDSCAPE_*``
+    settings). Limits this client does not name yet are kept as extra fields; a server too old to report
+    them leaves every field None.
+
+    >>> Limits.model_validate({"max_return_samples": 5, "max_reads": 10000, "max_queue": 1000}).max_return_samples
+    5
+    """
+
+    max_return_samples: int | None = Field(None, description="best distinct samples one solve or job returns")
+    max_reads: int | None = None
+    max_sweeps: int | None = None
+    max_work: float | None = Field(None, description="reads x sweeps x variables (x Trotter slices)")
+    max_variables: int | None = None
+    max_interactions: int | None = None
+    max_cities: int | None = None
+    max_sync_time_limit: float | None = Field(None, description="seconds, cap on time_limit of POST /v1/solve")
+    max_job_time_limit: float | None = Field(None, description="seconds, cap on time_limit of a job")
+    max_body_bytes: int | None = None
+
+
 class JobInfo(_Model):
     """A job as the server last reported it; ``result`` is the raw result dict when COMPLETED."""
 
@@ -188,6 +209,16 @@ class RecallResult(_Model):
     kind: str | None = Field(None, description="stored, negation, mixture or spurious")
     nearest_pattern: int | None = None
     cycle_length: int | None = Field(None, description="length of the cycle sync dynamics fell into")
+    seed: int | None = Field(None, description="batch recalls: the seed that reproduces this result alone")
+
+
+class RecallBatch(_Model):
+    """``results`` of a batch recall (one :class:`RecallResult` per cue, in order), the batch ``seed`` and
+    ``info`` (where it ran, in how many chunks)."""
+
+    results: list[RecallResult]
+    seed: int
+    info: dict[str, Any] = Field(default_factory=dict)
 
 
 class PCModel(_Model):

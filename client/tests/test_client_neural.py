@@ -31,6 +31,22 @@ def test_hopfield_create_recall_delete_equal_the_library(client):
         client.recall(network.id, pattern_index=0)
 
 
+def test_hopfield_batch_recall_equals_the_library(client):
+    patterns = np.random.default_rng(3).choice([-1, 1], size=(4, 80))
+    network = client.create_hopfield(patterns, rule="storkey")
+    cues = np.random.default_rng(4).choice([-1, 1], size=(6, 80))
+    batch = client.recall_batch(network.id, cues=cues, mode="sync", seed=9)
+    assert isinstance(batch, lc.RecallBatch) and batch.seed == 9 and len(batch.results) == 6
+    local = HopfieldNetwork.from_patterns(patterns, "storkey").recall_batch(cues, mode="sync", seed=9)
+    assert [r.state for r in batch.results] == [r.state.tolist() for r in local]
+    assert [r.seed for r in batch.results] == [r.seed for r in local]
+    indexed = client.recall_batch(network.id, pattern_indices=[2, 0], corruption=0.1, seed=1)
+    assert [r.matched_pattern for r in indexed.results] == [2, 0]
+    with pytest.raises(lc.ValidationError) as caught:
+        client.recall_batch(network.id, pattern_indices=[7])
+    assert caught.value.field == "pattern_indices[0]"
+
+
 def test_hopfield_bad_input_names_the_field(client):
     with pytest.raises(lc.ValidationError) as caught:
         client.create_hopfield([[1, -1, 1], [1, 1]], rule="hebbian")

@@ -160,6 +160,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             position = first["loc"][-1] if first.get("loc") else "?"
             reason = (first.get("ctx") or {}).get("error", "")
             field, message = "body", f"malformed JSON at character {position}: {reason}".rstrip(": ")
+            if reason.startswith("duplicate key"):  # app.api.strict_json: no position to give
+                message = f"malformed JSON: {reason}"
         else:
             field = ".".join(str(part) for part in first.get("loc", ()) if part != "body") or "body"
             message = first.get("msg", "")

@@ -17,6 +17,8 @@ def solve_body(problem=MAXCUT, **extra):
 ROWS = [
     # (name, method, path, json body or raw bytes, status, field fragment)
     ("malformed JSON", "POST", "/v1/solve", b'{"problem": {"type": "maxcut", "edges": [[0, 1]', 422, "body"),
+    ("duplicate JSON key", "POST", "/v1/solve",
+     b'{"problem": {"type": "qubo", "linear": {"a": 1, "b": 2, "a": -5}}}', 422, "body"),
     ("unknown problem type", "POST", "/v1/solve", solve_body({"type": "knapsack", "items": []}), 422, "problem"),
     ("unknown solver", "POST", "/v1/solve", solve_body(solver="dwave"), 400, "solver"),
     ("solver does not take the problem", "POST", "/v1/solve", solve_body(solver="tour"), 400, "solver"),
@@ -79,6 +81,12 @@ def test_bad_input(http, name, method, path, body, status, field):
     payload = response.json()
     assert field in payload["field"], payload
     assert payload["message"]
+
+
+def test_duplicate_keys_name_the_key(http):
+    response = http.post("/v1/solve", content=b'{"problem": {"type": "maxcut", "edges": [[0, 1]]}, "solver": "sa",'
+                                              b' "solver": "exact"}', headers={"content-type": "application/json"})
+    assert response.status_code == 422 and "duplicate key 'solver'" in response.json()["message"]
 
 
 def test_oversized_body_is_413(http):

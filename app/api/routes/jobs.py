@@ -8,11 +8,12 @@ from fastapi import APIRouter, Query, status
 
 from app import pipeline
 from app.api.deps import OwnerDep, PoolDep, SettingsDep, StoreDep
+from app.api.strict_json import StrictJSONRoute
 from app.errors import RequestError
 from app.registry import AUTO
 from app.schemas import ErrorBody, Job, JobCreated, JobList, JobStatusName, SolveRequest
 
-router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=StrictJSONRoute)
 ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 404: {"model": ErrorBody},
           409: {"model": ErrorBody}, 429: {"model": ErrorBody}}
 

@@ -8,6 +8,7 @@ import time
 from fastapi import APIRouter, Response, status
 
 from app.api.deps import OwnerDep, PoolDep, SettingsDep, StoreDep
+from app.api.strict_json import StrictJSONRoute
 from app.api.routes.jobs import enqueue
 from app.api.routes.solve import _from_task
 from app.errors import RequestError
@@ -20,7 +21,7 @@ from app.schemas import (
 from app.workers import TaskError
 from neural.predictive_coding import PredictiveCodingNetwork
 
-router = APIRouter(prefix="/v1", tags=["neural"])
+router = APIRouter(prefix="/v1", tags=["neural"], route_class=StrictJSONRoute)
 ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 404: {"model": ErrorBody},
           409: {"model": ErrorBody}, 429: {"model": ErrorBody}, 503: {"model": ErrorBody}, 504: {"model": ErrorBody}}
 TASK_TIMEOUT = 120.0

@@ -8,11 +8,12 @@ from fastapi import APIRouter
 
 from app import pipeline
 from app.api.deps import OwnerDep, PoolDep, SettingsDep
+from app.api.strict_json import StrictJSONRoute
 from app.errors import InternalError, RequestError
 from app.schemas import CompileRequest, CompileResponse, ErrorBody, SolveRequest, SolveResponse
 from app.workers import TaskError
 
-router = APIRouter(prefix="/v1", tags=["solve"])
+router = APIRouter(prefix="/v1", tags=["solve"], route_class=StrictJSONRoute)
 ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 413: {"model": ErrorBody},
           429: {"model": ErrorBody}, 503: {"model": ErrorBody}, 504: {"model": ErrorBody}}
 

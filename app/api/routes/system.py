@@ -7,9 +7,10 @@ from fastapi.responses import JSONResponse
 
 from app import API_VERSION, __version__, execution
 from app.api.deps import OwnerDep, PoolDep, SettingsDep, StoreDep
+from app.api.strict_json import StrictJSONRoute
 from app.registry import SOLVERS
 
-router = APIRouter(prefix="/v1", tags=["system"])
+router = APIRouter(prefix="/v1", tags=["system"], route_class=StrictJSONRoute)
 
 
 @router.get("/health", summary="Liveness and readiness: database readable and writable, workers alive")

@@ -167,13 +167,27 @@ class TravelingSalesman(Problem):
     def decode(self, sample_or_sampleset, repair: bool = False, lagrange: float | None = None) -> TourAnswer:
         """Turn a BQM sample (or a SampleSet's best), or a plain tour, into a :class:`TourAnswer`.
 
-        A broken sample comes back ``feasible=False`` with ``tour=None`` and its
+        A QUBO sample is a mapping ``(city, step) -> 0/1`` or a SampleSet. A broken
+        sample comes back ``feasible=False`` with ``tour=None`` and its
         violations, unless ``repair=True``: then the Hamming-nearest valid tour
         is returned with ``repaired=True`` (violations still list what broke).
         ``lagrange`` only labels the answer (default: :meth:`default_lagrange`).
+
+        A plain tour (a ``TourResult``, or a sequence of ``n`` city indices) comes
+        back with one violation per missing or repeated city. Anything else is a
+        :class:`ProblemError`, in particular an unlabelled 0/1 vector such as a row
+        of ``sampleset.record.sample``: pass the SampleSet or
+        ``dict(zip(sampleset.variables, row))`` instead.
+
+        >>> tsp = TravelingSalesman(distance_matrix=[[0, 1, 2], [1, 0, 3], [2, 3, 0]])
+        >>> tsp.decode([1, 2, 0]).tour
+        [0, 1, 2]
+        >>> tsp.decode(np.array([1, 0, 0, 1], dtype=np.int8))  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        problems.errors.ProblemError: sample: 4 values in 0/1 look like an unlabelled QUBO sample ...
         """
-        if _is_plain_tour(sample_or_sampleset):
-            return self._decode_tour(sample_or_sampleset)
+        if not isinstance(sample_or_sampleset, (Mapping, dimod.SampleSet)):
+            return self._decode_tour(getattr(sample_or_sampleset, "tour", sample_or_sampleset))
         sample = pick_sample(sample_or_sampleset)
         n = self.num_cities
         variables = [(c, p) for c in range(1, n) for p in range(1, n)]
@@ -192,8 +206,18 @@ class TravelingSalesman(Problem):
         return self._answer(order, violations, True, label)
 
     def _decode_tour(self, tour) -> TourAnswer:
-        tour = list(getattr(tour, "tour", tour))
         n = self.num_cities
+        if isinstance(tour, (str, bytes)) or not isinstance(tour, (Sequence, np.ndarray)) \
+                or (isinstance(tour, np.ndarray) and tour.ndim != 1):
+            raise ProblemError("sample", "expected a SampleSet, a mapping (city, step) -> 0/1, a TourResult or a "
+                                         f"tour (a flat sequence of the {n} city indices), got {type(tour).__name__}")
+        tour = list(tour)
+        if len(tour) == (n - 1) ** 2 and all(_is_bit(v) for v in tour):  # never n: (n-1)**2 != n for any n
+            raise ProblemError("sample", f"{len(tour)} values in 0/1 look like an unlabelled QUBO sample (e.g. a row "
+                                         f"of sampleset.record.sample), not a tour of {n} cities; pass the SampleSet "
+                                         "or dict(zip(sampleset.variables, row))")
+        if len(tour) != n:
+            raise ProblemError("tour", f"a tour lists each of the {n} cities once, got {len(tour)} entries")
         violations = []
         counts = np.zeros(n, dtype=np.int64)
         for city in tour:
@@ -221,10 +245,8 @@ class TravelingSalesman(Problem):
         return value
 
 
-def _is_plain_tour(obj) -> bool:
-    if hasattr(obj, "tour") and not isinstance(obj, (Mapping, dimod.SampleSet)):
-        return True
-    return isinstance(obj, (list, tuple, np.ndarray)) and not isinstance(obj, Mapping)
+def _is_bit(value) -> bool:
+    return isinstance(value, (int, np.integer, np.bool_)) and value in (0, 1)
 
 
 def _grid_violations(grid: np.ndarray) -> list[str]:

@@ -1,10 +1,11 @@
 """numba kernels of the tour annealer: 2-opt and or-opt moves on permutations.
 
 A tour is held twice per restart: ``tour[position] = city`` and its inverse
-``pos[city] = position``, so successor/predecessor lookups and move deltas are
-O(1). A 2-opt move reverses one side of the cycle (the shorter one, <= n/2
-elements); an or-opt move carries a segment of 1-3 cities to another edge by
-rotating the shorter of the two windows between its old and new place.
+``pos[city] = position``, so successor/predecessor lookups and move deltas
+(length changes) are O(1). Applying a move is not: a 2-opt move reverses one
+side of the cycle (the shorter one, up to n/2 entries); an or-opt move carries
+a segment of 1-3 cities to another edge by rotating the shorter of the two
+windows between its old and new place (also up to about n/2 entries).
 Every restart owns its xoshiro256** state (``energy.rng``), so a seed gives the
 same tours whatever the thread count. Nothing here knows about problems.
 """
@@ -22,13 +23,23 @@ MAX_SEGMENT = 3  # or-opt moves carry 1..MAX_SEGMENT consecutive cities
 
 
 @njit(cache=True, nogil=True, inline="always")
+def _wrap(position, n):
+    """``position % n`` for ``-n <= position < 2 n``, without the integer division of ``%``."""
+    if position >= n:
+        return position - n
+    if position < 0:
+        return position + n
+    return position
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _succ(tour, pos, city, n):
-    return tour[(pos[city] + 1) % n]
+    return tour[_wrap(pos[city] + 1, n)]
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _pred(tour, pos, city, n):
-    return tour[(pos[city] - 1) % n]
+    return tour[_wrap(pos[city] - 1, n)]
 
 
 @njit(cache=True, nogil=True)
@@ -74,7 +85,7 @@ def _rotate(tour, pos, start, length, shift, left, n):
             pos[buffer[t]] = where
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _two_opt_delta(dist, tour, pos, a, c, backward, n):
     """Length change of 2-opt joining a-c (and their successors, or predecessors)."""
     if backward:
@@ -83,6 +94,7 @@ def _two_opt_delta(dist, tour, pos, a, c, backward, n):
         b, d = _succ(tour, pos, a, n), _succ(tour, pos, c, n)
     if c == b or d == a:
         return np.inf
+    # dist is symmetric: rows a and b are fixed while a descent scans c, so only row c is new
     return dist[a, c] + dist[b, d] - dist[a, b] - dist[c, d]
 
 
@@ -94,7 +106,7 @@ def _two_opt_apply(tour, pos, a, c, backward, n):
         _reverse(tour, pos, (pos[a] + 1) % n, pos[c], n)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _or_opt_delta(dist, tour, pos, first, seg_len, c, reverse, n):
     """Length change of moving the segment of ``seg_len`` cities starting at
     ``first`` so that ``first`` lands next to ``c``: between c and succ(c), or
@@ -102,21 +114,21 @@ def _or_opt_delta(dist, tour, pos, first, seg_len, c, reverse, n):
     if seg_len + 3 > n:
         return np.inf
     i = pos[first]
-    if (pos[c] - i) % n < seg_len:
+    if _wrap(pos[c] - i, n) < seg_len:
         return np.inf
-    last = tour[(i + seg_len - 1) % n]
-    p = tour[(i - 1) % n]
-    nx = tour[(i + seg_len) % n]
+    last = tour[_wrap(i + seg_len - 1, n)]
+    p = tour[_wrap(i - 1, n)]
+    nx = tour[_wrap(i + seg_len, n)]
     if reverse:
         if c == nx:
             return np.inf
         x, y = _pred(tour, pos, c, n), c
-        added = dist[x, last] + dist[first, y] - dist[x, y]
+        added = dist[last, x] + dist[first, y] - dist[y, x]
     else:
         if c == p:
             return np.inf
         x, y = c, _succ(tour, pos, c, n)
-        added = dist[x, first] + dist[last, y] - dist[x, y]
+        added = dist[first, x] + dist[last, y] - dist[x, y]
     return added - (dist[p, first] + dist[last, nx] - dist[p, nx])
 
 
@@ -196,27 +208,27 @@ def anneal_chunk(dist, neighbors, temperatures, tours, pos, rng_states, lengths)
 
 
 @njit(cache=True, nogil=True)
-def _descend_one(dist, candidates, tour, pos, use_all, tolerance):
-    """First-improvement 2-opt + or-opt descent; candidates = neighbour lists or all cities."""
+def _descent_pass(dist, candidates, tour, pos, use_all, tolerance, rows):
+    """One first-improvement 2-opt + or-opt pass from cities ``0..rows-1`` to their
+    candidates (neighbour lists, or all cities); returns whether a move was applied."""
     n = tour.shape[0]
     width = n if use_all else candidates.shape[1]
-    improved = True
-    while improved:
-        improved = False
-        for a in range(n):
-            for j in range(width):
-                c = j if use_all else candidates[a, j]
-                if c == a:
-                    continue
-                for backward in range(2):
-                    if _two_opt_delta(dist, tour, pos, a, c, backward == 1, n) < -tolerance:
-                        _two_opt_apply(tour, pos, a, c, backward == 1, n)
+    improved = False
+    for a in range(rows):
+        for j in range(width):
+            c = j if use_all else candidates[a, j]
+            if c == a:
+                continue
+            for backward in range(2):
+                if _two_opt_delta(dist, tour, pos, a, c, backward == 1, n) < -tolerance:
+                    _two_opt_apply(tour, pos, a, c, backward == 1, n)
+                    improved = True
+            for seg_len in range(1, MAX_SEGMENT + 1):
+                for reverse in range(2):
+                    if _or_opt_delta(dist, tour, pos, a, seg_len, c, reverse == 1, n) < -tolerance:
+                        _or_opt_apply(tour, pos, a, seg_len, c, reverse == 1, n)
                         improved = True
-                for seg_len in range(1, MAX_SEGMENT + 1):
-                    for reverse in range(2):
-                        if _or_opt_delta(dist, tour, pos, a, seg_len, c, reverse == 1, n) < -tolerance:
-                            _or_opt_apply(tour, pos, a, seg_len, c, reverse == 1, n)
-                            improved = True
+    return improved
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -224,13 +236,15 @@ def descend_neighbors(dist, neighbors, tours, pos, lengths, tolerance):
     """Neighbour-list 2-opt + or-opt descent of every restart, in parallel."""
     num, n = tours.shape
     for r in prange(num):
-        _descend_one(dist, neighbors, tours[r], pos[r], False, tolerance)
+        while _descent_pass(dist, neighbors, tours[r], pos[r], False, tolerance, n):
+            pass
         lengths[r] = _tour_length(dist, tours[r], n)
 
 
 @njit(cache=True, nogil=True)
-def descend_full(dist, tour, pos, tolerance):
-    """Descend until no 2-opt or or-opt move over all city pairs improves by
-    more than ``tolerance``; returns the tour length. O(n^2) per pass."""
-    _descend_one(dist, np.empty((0, 0), dtype=np.int32), tour, pos, True, tolerance)
-    return _tour_length(dist, tour, tour.shape[0])
+def full_pass(dist, tour, pos, tolerance, rows):
+    """One pass over every 2-opt and or-opt move from cities ``0..rows-1`` to all
+    cities, applying those that improve by more than ``tolerance``; returns
+    whether any did. Repeat with ``rows = n`` until False for a full descent,
+    O(n^2) moves per pass."""
+    return _descent_pass(dist, np.empty((0, 0), dtype=np.int32), tour, pos, True, tolerance, rows)

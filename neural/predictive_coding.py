@@ -18,7 +18,7 @@ Two models, both minimising the Gaussian free energy of :mod:`energy.gaussian`:
 
   Time scales: inference is gradient descent on the free value nodes (``inference_steps`` at
   ``inference_rate``, stopping early once F stops falling: a relative fall of at most
-  ``inference_tol``, or a rise, in which case the lower state is kept); learning then takes one
+  ``inference_tol``, or a rise, whose step is not taken); learning then takes one
   optimiser step (Adam or SGD) on the local gradients ``dW_l ~ e_l f(r_{l-1})^T`` averaged over
   the mini-batch.
 
@@ -90,9 +90,10 @@ class Inference:
     ``prediction``: supervised -- the output layer (its feedforward value when free, the
     network's prediction ``mu_L`` when a target is clamped); generative -- the reconstruction of
     the data. ``errors``: one ``(n, size)`` array per predicted layer (supervised ``layers[1:]``,
-    generative ``layers[:-1]``). ``free_energy``: the F trajectory, **averaged over the inputs**, one
-    entry per inference step (entry 0 is the initial state). ``free_energy_per_input``: final F of
-    each input. ``latents``: the hidden value nodes (and the top cause in generative mode).
+    generative ``layers[:-1]``). ``free_energy``: the F trajectory of the accepted states,
+    **averaged over the inputs**: ``steps + 1`` entries, entry 0 the initial state, the last the
+    returned one (a step that would raise F is not taken and not recorded). ``free_energy_per_input``:
+    final F of each input. ``latents``: the hidden value nodes (and the top cause in generative mode).
     """
 
     values: list[np.ndarray]
@@ -442,10 +443,10 @@ class PredictiveCodingNetwork:
             trial = [r - rate * g if f else r for r, g, f in zip(values, grads, free)]
             trial_rows, trial_grads, trial_errors = energy(trial)
             before, after = rows.sum(), trial_rows.sum()
-            trajectory.append(trial_rows.mean())
             if after > before:  # F rose: the rate is too large here; keep the better state
                 break
             values, rows, grads, errors, taken = trial, trial_rows, trial_grads, trial_errors, taken + 1
+            trajectory.append(rows.mean())
             if before - after <= tol * before:
                 break
         layer_values = self._to_chain(values)

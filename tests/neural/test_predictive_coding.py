@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from energy import gaussian
 from energy.gaussian import activate, activation_derivative
 from neural.predictive_coding import PredictiveCodingNetwork, TwoLevelPC
 
@@ -63,22 +64,38 @@ def test_inference_never_increases_free_energy_at_a_small_rate(activation, mode)
     targets = rng.normal(size=(8, 3)) if mode == "supervised" else None
     result = net.infer(x, targets, steps=300, rate=0.02, init="zeros")
     trajectory = result.free_energy
-    assert result.steps >= 100 and len(trajectory) >= result.steps + 1
+    assert result.steps >= 100 and len(trajectory) == result.steps + 1
     assert np.all(np.diff(trajectory) <= 1e-12 * trajectory[0])
     assert trajectory[-1] < 0.9 * trajectory[0]
 
 
 @pytest.mark.parametrize("mode", ["supervised", "generative"])
-def test_relu_inference_keeps_the_lowest_free_energy_state(mode):
-    """relu makes F piecewise quadratic: a step across a kink can raise it; inference stops there."""
+def test_relu_inference_stops_before_a_step_that_raises_free_energy(mode):
+    """relu makes F piecewise quadratic: a step across a kink can raise it. Inference stops there and
+    returns the last accepted state; the trajectory holds accepted states only, ending on its F."""
     rng = np.random.default_rng(3)
     net = PredictiveCodingNetwork([7, 6, 5, 3], "relu", mode=mode, precision=1.0, seed=3)
     targets = rng.normal(size=(8, 3)) if mode == "supervised" else None
     result = net.infer(rng.normal(size=(8, 7)), targets, steps=300, rate=0.02, init="zeros")
     trajectory = result.free_energy
-    assert np.all(np.diff(trajectory[:-1]) <= 0.0)
-    assert result.free_energy_per_input.mean() == pytest.approx(trajectory.min(), rel=1e-12)
-    assert trajectory.min() < 0.9 * trajectory[0]
+    assert 0 < result.steps < 300 and len(trajectory) == result.steps + 1
+    assert np.all(np.diff(trajectory) <= 0.0)
+    assert trajectory[-1] == pytest.approx(result.free_energy_per_input.mean(), rel=1e-12)
+    assert trajectory[-1] < 0.9 * trajectory[0]
+    # the refused step: one more gradient step from the returned state raises F
+    if mode == "supervised":  # chain input -> output, input and target clamped
+        chain, free, activations, prior = result.values, [False, True, True, False], ["linear", "relu", "relu"], None
+    else:  # chain top cause -> data, data clamped, unit prior on the top cause
+        chain, free, activations, prior = result.values[::-1], [True, True, True, False], ["relu"] * 3, (0.0, 1.0)
+
+    def energy(values):
+        return gaussian.free_energy_and_value_gradients(values, net.weights, net.biases, activations, [1.0] * 3,
+                                                        prior, free=free)
+
+    rows, grads, _ = energy(chain)
+    assert rows.mean() == pytest.approx(trajectory[-1], rel=1e-12)
+    trial_rows, _, _ = energy([v - 0.02 * g if f else v for v, g, f in zip(chain, grads, free)])
+    assert trial_rows.sum() > rows.sum()
 
 
 def test_free_output_relaxes_to_the_feedforward_pass():

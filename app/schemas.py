@@ -259,7 +259,8 @@ class PCInference(BaseModel):
     predictions: list[list[float]]
     latents: list[list[list[float]]]
     errors: list[list[list[float]]]
-    free_energy: list[float] = Field(..., description="F after each inference step, averaged over the inputs")
+    free_energy: list[float] = Field(..., description="F of the initial state, then after each accepted "
+                                   "inference step (a step that would raise F is not taken), averaged over the inputs")
     free_energy_per_input: list[float]
     inference_steps: int
     classes: list[int] | None = None

@@ -247,4 +247,5 @@ class InferResult(_Model):
     predictions: list[Any] = Field(default_factory=list)
     latents: list[Any] = Field(default_factory=list)
     errors: list[Any] = Field(default_factory=list)
-    free_energy: list[float] = Field(default_factory=list, description="F per inference step, averaged over inputs")
+    free_energy: list[float] = Field(default_factory=list, description="F of the initial state, then after each "
+                                    "accepted inference step, averaged over the inputs")

@@ -16,6 +16,7 @@ import numpy as np
 
 from energy.model import IsingModel, spins_to_vartype, vartype_to_spins
 from solvers.params import Param
+from solvers.schedules import SchedulePositions
 
 #: Parameters every annealer accepts, with one definition.
 COMMON_PARAMS = {
@@ -24,7 +25,8 @@ COMMON_PARAMS = {
     "seed": Param(int, low=0, high=2**64 - 1, default=None, description="seed for reproducible samples"),
     "initial_states": Param(object, default=None, description="samples-like starting states (one per read)"),
     "time_limit": Param(float, low=0.0, high=86_400.0, default=None,
-                        description="seconds; stop early and return the best states so far"),
+                        description="seconds from the call; the schedule is compressed to fit "
+                                    "(a custom schedule stops early instead)"),
 }
 
 
@@ -46,14 +48,25 @@ def sweep_work(model: IsingModel, replicas: int, num_sweeps: int) -> int:
     return replicas * num_sweeps * (model.num_variables + int(model.indices.shape[0]))
 
 
+#: Share of a ``time_limit`` given to the sweeps; the rest is left for building the SampleSet.
+SWEEP_SHARE = 0.95
+
+
+def kernel_thread_count(work: float, tasks: int | None = None) -> int:
+    """Threads for kernels doing ``work``: one below :data:`MIN_PARALLEL_WORK`, else numba's,
+    capped by ``tasks`` (independent pieces of parallel work, e.g. reads) so none is woken for nothing."""
+    threads = numba.get_num_threads()
+    return 1 if work < MIN_PARALLEL_WORK else min(threads, max(1, tasks or threads))
+
+
 @contextlib.contextmanager
-def kernel_threads(work: float):
-    """Run numba kernels on one thread when ``work`` is below :data:`MIN_PARALLEL_WORK`, then restore.
+def kernel_threads(work: float, tasks: int | None = None):
+    """Run numba kernels on :func:`kernel_thread_count` threads, then restore.
 
     numba's thread count is a per-calling-thread setting, so this is safe in a threaded server.
     """
     before = numba.get_num_threads()
-    numba.set_num_threads(1 if work < MIN_PARALLEL_WORK else before)
+    numba.set_num_threads(kernel_thread_count(work, tasks))
     try:
         yield
     finally:
@@ -135,7 +148,8 @@ def run_chunked(total: int, run: Callable[[int, int], None], time_limit: float |
     """Call ``run(start, stop)`` over ``range(total)`` in chunks of ~``target_chunk_seconds``.
 
     Stops before the next chunk would overrun ``time_limit``. Returns
-    ``(completed, stopped_early)``.
+    ``(completed, stopped_early)``. For schedules given sweep by sweep; a
+    schedule that can be compressed runs under :func:`run_compressed` instead.
     """
     start_time = time.perf_counter()
     done, chunk = 0, 1
@@ -155,22 +169,87 @@ def run_chunked(total: int, run: Callable[[int, int], None], time_limit: float |
     return done, False
 
 
+def run_compressed(run: Callable[[int, int], None], positions: SchedulePositions, time_left: float,
+                   parallel_tasks: int = 1, target_chunk_seconds: float = 0.05, probe_seconds: float = 0.002) -> int:
+    """Call ``run(start, stop)`` over the sweeps of ``positions`` in chunks, compressing the schedule to fit.
+
+    ``run`` takes the schedule positions of its sweeps from ``positions``. Before
+    every chunk, if the sweeps planned no longer fit in what is left of
+    ``time_left`` seconds, the rest of the schedule is compressed into those that
+    do (:meth:`SchedulePositions.resize`), never below one more sweep: the anneal
+    always ends at the end of its schedule (cold), however slow the machine turns;
+    with no time left at the start, that one sweep is all. The plan only ever
+    shrinks, so the schedule stays evenly compressed and may finish early as the
+    anneal cools (cold sweeps, with few flips accepted, are the cheapest).
+
+    A sweep is costed at the larger of two rates. The hot start, the dearest part
+    of an anneal, is timed first on one thread (waking other threads can cost a
+    scheduler time slice on a busy machine), in chunks doubling from one sweep
+    until one takes ``probe_seconds``; the fastest (so start-up costs and a stall
+    do not count), spread over ``parallel_tasks`` (e.g. reads) on the threads
+    available, is the floor. The mean wall time per sweep since then follows a busy
+    machine. Chunks grow at most fourfold, towards lasting ``target_chunk_seconds``
+    at the last chunk's wall time per sweep (few parallel regions), and shrink to a
+    quarter of the time left, so a machine slowing down near the end overruns by
+    little. Returns the number of sweeps run.
+    """
+    started = time.perf_counter()
+    if time_left <= 0.0:
+        positions.resize(0, 1)
+    threads = numba.get_num_threads()
+    done, chunk, serial_cost, probing = 0, 1, float("inf"), True
+    numba.set_num_threads(1)
+    try:
+        while probing and done < positions.total:
+            stop = min(positions.total, done + chunk)
+            chunk_start = time.perf_counter()
+            run(done, stop)
+            elapsed = time.perf_counter() - chunk_start
+            serial_cost = min(serial_cost, max(elapsed / (stop - done), 1e-9))
+            done, chunk = stop, 2 * chunk
+            probing = elapsed < probe_seconds and 2.0 * elapsed < (time_left - (time.perf_counter() - started)) / 10.0
+    finally:
+        numba.set_num_threads(threads)
+    floor = serial_cost / max(1, min(threads, parallel_tasks))
+    probed, probed_at = done, time.perf_counter()
+    wall_per_sweep = floor  # of the last chunk: sizes the next one
+    while done < positions.total:
+        now = time.perf_counter()
+        cost = max(floor, (now - probed_at) / (done - probed)) if done > probed else floor
+        left = time_left - (now - started)
+        fit = done + max(1, int(left / cost))
+        if fit < positions.total:
+            positions.resize(done, fit)
+        chunk = max(1, min(4 * chunk, int(min(target_chunk_seconds, left / 4.0) / wall_per_sweep)))
+        stop = min(positions.total, done + chunk)
+        run(done, stop)
+        wall_per_sweep = max((time.perf_counter() - now) / (stop - done), 1e-9)
+        done = stop
+    return done
+
+
 def sweeps_that_fit(run_one: Callable[[], None], requested: int, time_limit: float | None,
                     probes: int = 3) -> int:
-    """How many of ``requested`` sweeps fit in ``time_limit``, timed with ``probes`` calls of ``run_one``.
+    """How many of ``requested`` sweeps fit in ``time_limit``, timed with up to ``probes`` calls of ``run_one``.
 
-    Annealers compress their schedule into a time limit with it, so the anneal
+    An annealer compresses its schedule into a time limit with it, so the anneal
     still ends cold instead of stopping while hot. ``run_one`` should do one
     sweep at the hottest temperature (extra equilibration, harmless); the
     fastest probe sets the estimate, so first-call overhead does not count.
+    Probing stops once the time left is below a probe's cost (none at all with
+    no time left); at least one sweep always fits.
     """
     if time_limit is None:
         return requested
     fastest = float("inf")
     for _ in range(probes):
+        if time_limit <= (0.0 if fastest == float("inf") else fastest):
+            break
         started = time.perf_counter()
         run_one()
         elapsed = time.perf_counter() - started
         fastest = min(fastest, elapsed)
         time_limit -= elapsed
+    if fastest == float("inf"):
+        return 1
     return int(max(1, min(requested, 0.9 * time_limit / max(fastest, 1e-9))))

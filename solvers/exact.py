@@ -2,7 +2,8 @@
 
 Unlike ``dimod.ExactSolver`` (which materialises all ``2**n`` states), this walks
 the states in Gray-code order inside a parallel numba kernel and keeps only the
-lowest ``num_states``, so it reaches n = 30 in about a minute on two cores.
+lowest ``num_states``, so memory stays small and n = 30 is within reach: its time
+at n = 24, 27 and 30 is measured in docs/benchmarks.md (``python -m bench sa``).
 
 >>> import dimod
 >>> bqm = dimod.BQM({'a': -1.0}, {('a', 'b'): 2.0}, 0, 'SPIN')

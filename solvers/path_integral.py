@@ -26,6 +26,11 @@ Two ways to give the schedule (``num_sweeps`` points, one sweep each):
   temperature ``b`` are reproduced by passing them with ``beta = b / 2``.
   OpenJij's ``H(s) = s H_p + Gamma (1 - s) sum X`` is ``[[0, Gamma, 0], [1, 0, 1]]``.
 
+A ``time_limit`` (seconds from the call) compresses either schedule into the
+sweeps that fit, as simulated annealing does, so the anneal still ends at its
+last point (Gamma at its end, typically ~0); a custom ``gamma_schedule``, given
+sweep by sweep, stops early instead (``stopped_early``).
+
 >>> import dimod
 >>> bqm = dimod.BQM({}, {('a', 'b'): 1.0, ('b', 'c'): 1.0}, 0, 'SPIN')
 >>> ss = PathIntegralAnnealingSampler().sample(bqm, num_reads=4, num_sweeps=100, seed=1)
@@ -39,7 +44,6 @@ import math
 from collections.abc import Callable
 
 import dimod
-import numba
 import numpy as np
 
 from energy.model import IsingModel
@@ -47,20 +51,24 @@ from energy.rng import stream_seeds
 from solvers import _pimc_kernels as kernels
 from solvers._base import (
     COMMON_PARAMS,
+    SWEEP_SHARE,
     StageTimer,
     empty_model_sampleset,
     initial_spins,
+    kernel_thread_count,
     kernel_threads,
     run_chunked,
+    run_compressed,
     sampleset_from_spins,
     sweep_work,
 )
 from solvers.params import Param, validate
 from solvers.schedules import (
     SCHEDULE_TYPES,
-    beta_schedule,
+    SchedulePositions,
     check_custom_schedule,
     default_beta_range,
+    schedule_values,
 )
 
 MAX_SWEEPS = 10_000_000
@@ -121,13 +129,14 @@ class PathIntegralAnnealingSampler(dimod.Sampler):
     ``gamma_schedule_type`` (``linear`` (default) / ``geometric`` / ``custom``),
     ``gamma_schedule``, ``schedule`` (``[[s, A, B], ...]``), ``seed``,
     ``initial_states`` (every slice starts in the given state; otherwise each
-    slice is random), ``time_limit`` (seconds), ``return_all_slices``.
+    slice is random), ``time_limit`` (seconds, see the module docstring), ``return_all_slices``.
 
     Each read returns the lowest-energy slice seen over the whole anneal. With
     ``return_all_slices=True`` the sample set instead holds the final state of
     every slice of every read (``num_reads * P`` rows, read-major) with
     ``read`` and ``slice`` columns. ``info`` holds ``beta``,
-    ``trotter_slices``, the schedule, ``local_acceptance_rate`` and
+    ``trotter_slices``, the schedule, ``num_sweeps`` (as run), ``final_gamma``
+    and ``final_b`` (the schedule's last point as run), ``local_acceptance_rate``,
     ``global_acceptance_rate`` and ``timing``.
     """
 
@@ -172,41 +181,53 @@ class PathIntegralAnnealingSampler(dimod.Sampler):
         beta = default_beta(model) if p["beta"] is None else p["beta"]
         if beta <= 0.0:
             raise ValueError(f"The 'beta' parameter must be positive. Got {beta!r} instead.")
-        segment, num_sweeps, info = _schedule(model, p, explicit)
-        info.update(beta=float(beta), trotter_slices=num_slices, num_sweeps=num_sweeps)
+        segment, positions, compressible, info = _schedule(model, p, explicit)
+        info.update(beta=float(beta), trotter_slices=num_slices, num_sweeps_requested=positions.total)
         if n == 0:
             timer.stop("preprocessing_ns")
-            info["timing"] = timer.timing
+            info.update(num_sweeps=positions.total, timing=timer.timing)
             rows = num_reads * num_slices if p["return_all_slices"] else num_reads
             return empty_model_sampleset(bqm, rows, info)
 
-        with kernel_threads(sweep_work(model, num_reads * num_slices, num_sweeps)):
+        work = sweep_work(model, num_reads * num_slices, positions.total)
+        # with fewer reads than threads, large enough slices of one colour run in parallel instead
+        by_slice = num_reads < kernel_thread_count(work) and n * num_slices >= 2 * MIN_PARALLEL_SLICE_WORK
+        tasks = num_reads * max(1, num_slices // 2) if by_slice else num_reads
+        with kernel_threads(work, tasks):
             spins, best_spins, local_accepted, global_accepted, done, stopped_early = _anneal(
-                model, spins0, p["seed"], num_reads, num_slices, beta, segment, num_sweeps, p["time_limit"], timer)
-            info.update(
-                num_sweeps_completed=int(done), stopped_early=bool(stopped_early),
-                local_acceptance_rate=float(local_accepted.sum() / (done * num_slices * n * num_reads)),
-                global_acceptance_rate=float(global_accepted.sum() / (done * n * num_reads)),
-            )
-            if p["return_all_slices"]:
-                reads, slices = np.divmod(np.arange(num_reads * num_slices), num_slices)
-                sampleset = sampleset_from_spins(spins.reshape(-1, n), model, bqm, info, read=reads, slice=slices)
-            else:
-                sampleset = sampleset_from_spins(best_spins, model, bqm, info)
+                model, spins0, p["seed"], num_reads, num_slices, beta, segment, positions, compressible,
+                by_slice, tasks, p["time_limit"], timer)
+        final_gamma, final_scale = segment(done - 1, done)
+        info.update(
+            num_sweeps=int(positions.total), num_sweeps_completed=int(done), stopped_early=bool(stopped_early),
+            final_gamma=float(final_gamma[0]), final_b=float(final_scale[0] * num_slices),
+            local_acceptance_rate=float(local_accepted.sum() / (done * num_slices * n * num_reads)),
+            global_acceptance_rate=float(global_accepted.sum() / (done * n * num_reads)),
+        )
+        states, vectors = best_spins, {}
+        if p["return_all_slices"]:
+            reads, slices = np.divmod(np.arange(num_reads * num_slices), num_slices)
+            states, vectors = spins.reshape(-1, n), {"read": reads, "slice": slices}
+        with kernel_threads(sweep_work(model, len(states), 1), len(states)):  # energies: about one sweep's work
+            sampleset = sampleset_from_spins(states, model, bqm, info, **vectors)
         timer.stop("postprocessing_ns")
         sampleset.info["timing"] = timer.timing
         return sampleset
 
 
 def _anneal(model: IsingModel, spins0: np.ndarray, seed: int | None, num_reads: int, num_slices: int, beta: float,
-            segment: Callable, num_sweeps: int, time_limit: float | None, timer: StageTimer) -> tuple:
-    """Set up the replicas and run the schedule in time-limited chunks.
+            segment: Callable, positions: SchedulePositions, compressible: bool, by_slice: bool, tasks: int,
+            time_limit: float | None, timer: StageTimer) -> tuple:
+    """Set up the replicas and run the schedule in chunks, under a time limit compressed to fit
+    (``compressible``) or stopped early (a custom schedule). ``by_slice`` picks the kernel that
+    runs the slices of a colour in parallel; ``tasks`` is the parallel work of one kernel region.
 
     Returns ``(final spins (m, P, n), best slice per read (m, n), local accepts per (read, slice),
     world-line accepts per read, sweeps done, stopped early)``.
     """
     n = model.num_variables
-    args = (model.h, model.indptr, model.indices.astype(np.uint32), model.data)  # unsigned: no wraparound checks
+    # unsigned row pointers and indices: no wraparound checks in the inner loops
+    args = (model.h, model.indptr.astype(np.uint64), model.indices.astype(np.uint32), model.data)
     spins = np.empty((num_reads, num_slices, n), dtype=np.int8)
     fields = np.empty((num_reads, num_slices, n), dtype=np.float64)
     rng_states = np.empty((num_reads, num_slices + 1, 4), dtype=np.uint64)
@@ -215,7 +236,6 @@ def _anneal(model: IsingModel, spins0: np.ndarray, seed: int | None, num_reads: 
     best_energies = np.full(num_reads, np.inf)
     local_accepted = np.zeros((num_reads, num_slices), dtype=np.int64)
     global_accepted = np.zeros(num_reads, dtype=np.int64)
-    by_slice = num_reads < numba.get_num_threads() and n * num_slices >= 2 * MIN_PARALLEL_SLICE_WORK
     anneal_chunk = kernels.anneal_chunk_by_slice if by_slice else kernels.anneal_chunk
     timer.stop("preprocessing_ns")
 
@@ -224,7 +244,11 @@ def _anneal(model: IsingModel, spins0: np.ndarray, seed: int | None, num_reads: 
         anneal_chunk(scales, inter_slice_coupling(gammas, beta, num_slices), beta, spins, fields, rng_states, *args,
                      model.offset, best_spins, best_energies, local_accepted, global_accepted)
 
-    done, stopped_early = run_chunked(num_sweeps, run, timer.remaining(time_limit))
+    time_left = None if time_limit is None else timer.remaining(SWEEP_SHARE * time_limit)
+    if compressible and time_left is not None:
+        done, stopped_early = run_compressed(run, positions, time_left, tasks), False
+    else:
+        done, stopped_early = run_chunked(positions.total, run, time_left)
     timer.stop("sampling_ns")
     return spins, best_spins, local_accepted, global_accepted, done, stopped_early
 
@@ -240,20 +264,30 @@ def _trotter_slices(p: dict) -> int:
     return DEFAULT_SLICES
 
 
-def _schedule(model: IsingModel, p: dict, explicit: set) -> tuple[Callable, int, dict]:
+def _schedule(model: IsingModel, p: dict, explicit: set) -> tuple[Callable, SchedulePositions, bool, dict]:
     """The anneal's schedule as ``segment(start, stop) -> (gammas, scales)`` for sweeps ``start..stop-1``.
 
     ``scales`` is the per-slice classical weight ``B / P``. Segments are computed
     on demand so a long schedule cut short by ``time_limit`` costs nothing.
-    Also returns the number of sweeps and the schedule's ``info`` entries.
+    Also returns the sweeps' :class:`~solvers.schedules.SchedulePositions`
+    (their number), whether a time limit may compress the schedule (all but a
+    custom one given sweep by sweep) and the schedule's ``info`` entries.
     """
     num_slices = _trotter_slices(p)
+    positions = SchedulePositions(p["num_sweeps"])
     if p["schedule"] is not None:
         clash = sorted(explicit & {"gamma_range", "gamma_schedule", "gamma_schedule_type"})
         if clash:
             raise ValueError(f"The 'schedule' parameter sets Gamma = A(s); "
                              f"do not also pass {', '.join(map(repr, clash))}.")
-        return _points_schedule(_check_ab_schedule(p["schedule"]), p["num_sweeps"], num_slices)
+        points = _check_ab_schedule(p["schedule"])
+
+        def from_points(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+            s = positions.between(start, stop)
+            return np.interp(s, points[:, 0], points[:, 1]), np.interp(s, points[:, 0], points[:, 2]) / num_slices
+
+        return from_points, positions, True, {"schedule": points.tolist(),
+                                              "gamma_range": [float(points[0, 1]), float(points[-1, 1])]}
     kind = p["gamma_schedule_type"]
     if kind == "custom":
         if p["gamma_schedule"] is None:
@@ -265,30 +299,19 @@ def _schedule(model: IsingModel, p: dict, explicit: set) -> tuple[Callable, int,
         def given(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
             return gammas[start:stop], np.full(stop - start, 1.0 / num_slices)
 
-        return given, int(gammas.size), {"gamma_range": [float(gammas[0]), float(gammas[-1])],
-                                         "gamma_schedule_type": kind}
+        return given, SchedulePositions(gammas.size), False, {"gamma_range": [float(gammas[0]), float(gammas[-1])],
+                                                               "gamma_schedule_type": kind}
     if p["gamma_schedule"] is not None:
         raise ValueError("The 'gamma_schedule' parameter is only used with gamma_schedule_type='custom'.")
     gamma_range = default_gamma_range(model) if p["gamma_range"] is None else _check_gamma_range(p["gamma_range"])
     if kind == "geometric" and gamma_range[1] <= 0.0:
         raise ValueError("The 'gamma_range' parameter must end above 0 for gamma_schedule_type='geometric'.")
-    num_sweeps = p["num_sweeps"]
 
     def interpolated(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        return beta_schedule(gamma_range, num_sweeps, kind, start, stop), np.full(stop - start, 1.0 / num_slices)
+        gammas = schedule_values(gamma_range, positions.between(start, stop), kind)
+        return gammas, np.full(stop - start, 1.0 / num_slices)
 
-    return interpolated, num_sweeps, {"gamma_range": list(gamma_range), "gamma_schedule_type": kind}
-
-
-def _points_schedule(points: np.ndarray, num_sweeps: int, num_slices: int) -> tuple[Callable, int, dict]:
-    """``Gamma = A(s)``, ``scale = B(s) / P`` interpolated at ``num_sweeps`` evenly spaced s in [0, 1]."""
-
-    def from_points(start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        s = np.arange(start, stop, dtype=np.float64) / max(num_sweeps - 1, 1)
-        return np.interp(s, points[:, 0], points[:, 1]), np.interp(s, points[:, 0], points[:, 2]) / num_slices
-
-    return from_points, num_sweeps, {"schedule": points.tolist(),
-                                     "gamma_range": [float(points[0, 1]), float(points[-1, 1])]}
+    return interpolated, positions, True, {"gamma_range": list(gamma_range), "gamma_schedule_type": kind}
 
 
 def _check_gamma_range(gamma_range) -> tuple[float, float]:

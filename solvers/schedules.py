@@ -1,7 +1,13 @@
-"""Temperature schedules and the default beta range derived from a model.
+"""Annealing schedules: positions along a schedule, their values, and the default beta range of a model.
 
->>> beta_schedule((0.1, 10.0), 3, "geometric").round(3).tolist()
+A schedule is a curve from its start value (position 0) to its end value
+(position 1); a run of ``N`` sweeps visits positions ``k / (N - 1)``. A lone
+sweep sits at the end, so even the shortest anneal ends cold.
+
+>>> schedule_values((0.1, 10.0), SchedulePositions(3).between(0, 3), "geometric").round(3).tolist()
 [0.1, 1.0, 10.0]
+>>> schedule_values((0.1, 10.0), SchedulePositions(1).between(0, 1), "geometric").tolist()
+[10.0]
 """
 
 from __future__ import annotations
@@ -19,33 +25,77 @@ def default_beta_range(model: IsingModel) -> tuple[float, float]:
     """(hot, cold) inverse temperatures for a model.
 
     Hot: the largest possible single-flip energy increase is accepted with
-    probability 1/2. Cold: the smallest non-zero flip cost ``2 * min|bias|`` is
-    accepted with probability 1%.
+    probability 1/2. Cold: a flip costing ``2 b`` is accepted with probability
+    1%, where ``b`` is the median over spins of the spin's smallest non-zero
+    bias (its ``|h_i|`` or a ``|J_ij|``). When all biases share one magnitude
+    (unweighted Max-Cut, +-J glasses) ``2 b`` is the smallest flip cost; with
+    continuous weights the single smallest bias of the model is an outlier
+    (often orders of magnitude below the rest) that would spend much of the
+    schedule frozen.
     """
-    biases = np.abs(np.concatenate([model.h, model.data]))
-    biases = biases[biases > 0]
-    if biases.size == 0:
+    smallest = _smallest_bias_per_spin(model)
+    smallest = smallest[np.isfinite(smallest)]
+    if smallest.size == 0:
         return 0.1, 1.0
-    max_delta = 2.0 * model.max_abs_field()
-    min_delta = 2.0 * float(biases.min())
-    hot = math.log(2.0) / max_delta
-    cold = math.log(100.0) / min_delta
+    hot = math.log(2.0) / (2.0 * model.max_abs_field())
+    cold = math.log(100.0) / (2.0 * float(np.median(smallest)))
     return hot, max(cold, hot)
 
 
-def beta_schedule(beta_range, num_sweeps: int, schedule_type: str, start: int = 0, stop: int | None = None) -> np.ndarray:
-    """Betas of sweeps ``start..stop`` of a schedule from ``beta_range[0]`` to ``beta_range[1]``.
+def _smallest_bias_per_spin(model: IsingModel) -> np.ndarray:
+    """Per spin, the smallest non-zero ``|h_i|`` or ``|J_ij|`` (``inf`` if it has none)."""
+    smallest = np.abs(model.h)
+    smallest[smallest == 0.0] = np.inf
+    couplings = np.abs(model.data)
+    couplings[couplings == 0.0] = np.inf
+    has_neighbours = np.diff(model.indptr) > 0
+    if has_neighbours.any():
+        per_row = np.minimum.reduceat(couplings, model.indptr[:-1][has_neighbours])
+        smallest[has_neighbours] = np.minimum(smallest[has_neighbours], per_row)
+    return smallest
 
-    Computed per slice so that a long schedule is never materialised at once.
+
+class SchedulePositions:
+    """Positions in [0, 1] of the sweeps of a run whose length a time limit may change while it runs.
+
+    A run of ``total`` sweeps visits ``k / (total - 1)``. :meth:`resize` keeps
+    the sweeps already run and spreads the rest of the schedule, up to its end,
+    over the new number of sweeps left.
+
+    >>> p = SchedulePositions(5); p.between(0, 2).tolist()
+    [0.0, 0.25]
+    >>> p.resize(2, 3); p.between(2, 3).tolist()
+    [1.0]
     """
-    hot, cold = beta_range
-    stop = num_sweeps if stop is None else stop
-    fraction = np.arange(start, stop, dtype=np.float64) / max(num_sweeps - 1, 1)
+
+    def __init__(self, total: int):
+        self.total = total
+        self._anchor, self._anchor_position = 0, 0.0  # sweep ``_anchor`` sits at ``_anchor_position``
+
+    def between(self, start: int, stop: int) -> np.ndarray:
+        """Positions of sweeps ``start..stop-1``."""
+        span = self.total - 1 - self._anchor
+        if span <= 0:
+            return np.ones(stop - start)
+        steps = (np.arange(start, stop, dtype=np.float64) - self._anchor) / span
+        return self._anchor_position + (1.0 - self._anchor_position) * steps
+
+    def resize(self, done: int, total: int) -> None:
+        """After ``done`` sweeps, run ``total`` in all (``total > done``), still ending at position 1."""
+        if done > 0:
+            self._anchor_position = float(self.between(done - 1, done)[0])
+            self._anchor = done - 1
+        self.total = total
+
+
+def schedule_values(value_range, positions: np.ndarray, schedule_type: str) -> np.ndarray:
+    """Values at ``positions`` of a linear or geometric schedule from ``value_range[0]`` to ``value_range[1]``."""
+    start, end = value_range
     if schedule_type == "linear":
-        return hot + (cold - hot) * fraction
+        return start + (end - start) * positions
     if schedule_type == "geometric":
-        return hot * (cold / hot) ** fraction
-    raise ValueError(f"The 'beta_schedule_type' parameter must be one of {SCHEDULE_TYPES}. Got {schedule_type!r} instead.")
+        return start * (end / start) ** positions
+    raise ValueError(f"The schedule type must be one of {SCHEDULE_TYPES}. Got {schedule_type!r} instead.")
 
 
 def check_beta_range(beta_range) -> tuple[float, float]:

@@ -22,22 +22,24 @@ from solvers import _anneal_kernels as kernels
 from solvers._base import (
     COMMON_PARAMS,
     MIN_PARALLEL_WORK,
+    SWEEP_SHARE,
     StageTimer,
     empty_model_sampleset,
     initial_spins,
     kernel_threads,
     run_chunked,
+    run_compressed,
     sampleset_from_spins,
     sweep_work,
-    sweeps_that_fit,
 )
 from solvers.params import Param, validate
 from solvers.schedules import (
     SCHEDULE_TYPES,
-    beta_schedule,
+    SchedulePositions,
     check_beta_range,
     check_custom_schedule,
     default_beta_range,
+    schedule_values,
 )
 
 MAX_SWEEPS = 10_000_000
@@ -50,7 +52,14 @@ class SimulatedAnnealingSampler(dimod.Sampler):
     Parameters: ``num_reads``, ``num_sweeps``, ``beta_range`` (default from the
     model, see :func:`solvers.schedules.default_beta_range`),
     ``beta_schedule_type`` (``linear``/``geometric``/``custom``), ``beta_schedule``,
-    ``seed``, ``initial_states``, ``time_limit`` (seconds).
+    ``seed``, ``initial_states``, ``time_limit`` (seconds from the call, model
+    conversion included).
+
+    Under a ``time_limit`` a linear or geometric schedule is compressed to the
+    sweeps that fit, re-planned as it runs, so the anneal still ends at the
+    cold end; a custom ``beta_schedule`` stops early instead (``stopped_early``).
+    ``info`` reports ``num_sweeps`` (the schedule's length as run),
+    ``num_sweeps_completed``, ``final_beta`` and ``acceptance_rate``.
     """
 
     PARAMS = {
@@ -74,7 +83,8 @@ class SimulatedAnnealingSampler(dimod.Sampler):
         p = validate(self.PARAMS, params)
         model = IsingModel.from_bqm(bqm)
         spins0, num_reads = initial_spins(p["initial_states"], bqm, model, p["num_reads"])
-        betas_between, num_sweeps, beta_range = self._schedule(model, p)
+        positions, betas_between, beta_range = self._schedule(model, p)
+        num_sweeps = positions.total
         info = {"beta_range": list(beta_range), "beta_schedule_type": p["beta_schedule_type"],
                 "num_sweeps_requested": num_sweeps}
         if model.num_variables == 0:
@@ -83,7 +93,8 @@ class SimulatedAnnealingSampler(dimod.Sampler):
             return empty_model_sampleset(bqm, num_reads, info)
 
         n = model.num_variables
-        arrays = (model.h, model.indptr, model.indices.astype(np.uint32), model.data)  # unsigned: no sign checks
+        # unsigned indices and row pointers: no sign checks in the kernels' inner loops
+        arrays = (model.h, model.indptr.astype(np.uint64), model.indices.astype(np.uint32), model.data)
         spins = np.empty((num_reads, n), dtype=np.int8)
         fields = np.empty((num_reads, n), dtype=np.float64)
         rng_states = np.empty((num_reads, 4), dtype=np.uint64)
@@ -92,34 +103,32 @@ class SimulatedAnnealingSampler(dimod.Sampler):
         accepted = np.zeros(num_reads, dtype=np.int64)
         timer.stop("preprocessing_ns")
 
-        planned = num_sweeps
-
         def run(start: int, stop: int) -> None:
-            kernels.anneal_reads(betas_between(planned, start, stop), spins, fields, rng_states, *arrays,
-                                 model.offset, best_spins, best_energies, accepted)
+            kernels.anneal_reads(betas_between(start, stop), spins, fields, rng_states, *arrays, model.offset,
+                                 best_spins, best_energies, accepted)
 
         work = sweep_work(model, num_reads, num_sweeps)
         # A small anneal ends well inside any time limit: no clock to watch. Otherwise the clock is
-        # read between chunks, and a non-custom schedule is first compressed to fit.
+        # read between chunks, and a non-custom schedule is compressed to fit.
         watch_clock = p["time_limit"] is not None and work >= MIN_PARALLEL_WORK
-        with kernel_threads(work):
+        with kernel_threads(work, num_reads):
             # no clock to watch: initialise and anneal in big blocks, so few parallel regions
             first = 0 if watch_clock else min(num_sweeps, SCHEDULE_BLOCK)
-            kernels.start_reads(stream_seeds(p["seed"], num_reads), spins0, betas_between(planned, 0, first),
-                                *arrays, model.offset, spins, fields, rng_states, best_spins, best_energies,
-                                accepted)
+            kernels.start_reads(stream_seeds(p["seed"], num_reads), spins0, betas_between(0, first), *arrays,
+                                model.offset, spins, fields, rng_states, best_spins, best_energies, accepted)
+            done, stopped_early = num_sweeps, False
             if not watch_clock:
                 for start in range(first, num_sweeps, SCHEDULE_BLOCK):
                     run(start, min(num_sweeps, start + SCHEDULE_BLOCK))
-                done, stopped_early = num_sweeps, False
-            elif p["beta_schedule_type"] != "custom":
-                planned = sweeps_that_fit(lambda: run(0, 1), num_sweeps, timer.remaining(p["time_limit"]))
-                done, stopped_early = run_chunked(planned, run, timer.remaining(p["time_limit"]))
+            elif p["beta_schedule_type"] == "custom":
+                done, stopped_early = run_chunked(num_sweeps, run, timer.remaining(SWEEP_SHARE * p["time_limit"]))
             else:
-                done, stopped_early = run_chunked(num_sweeps, run, timer.remaining(p["time_limit"]))
-            timer.stop("sampling_ns")
-            info.update(num_sweeps=int(planned), num_sweeps_completed=int(done), stopped_early=bool(stopped_early),
-                        acceptance_rate=float(accepted.sum() / max(1, done * n * num_reads)))
+                done = run_compressed(run, positions, timer.remaining(SWEEP_SHARE * p["time_limit"]), num_reads)
+        timer.stop("sampling_ns")
+        info.update(num_sweeps=int(positions.total), num_sweeps_completed=int(done),
+                    stopped_early=bool(stopped_early), final_beta=float(betas_between(done - 1, done)[0]),
+                    acceptance_rate=float(accepted.sum() / max(1, done * n * num_reads)))
+        with kernel_threads(sweep_work(model, num_reads, 1), num_reads):  # energies: about one sweep's work
             sampleset = sampleset_from_spins(best_spins, model, bqm, info)
         timer.stop("postprocessing_ns")
         sampleset.info["timing"] = timer.timing
@@ -127,17 +136,23 @@ class SimulatedAnnealingSampler(dimod.Sampler):
 
     @staticmethod
     def _schedule(model: IsingModel, p: dict):
-        """Returns ``(betas_between(total, start, stop), num_sweeps, beta_range)``.
+        """Returns ``(positions, betas_between(start, stop), beta_range)``.
 
-        ``total`` is the planned sweep count, which a time limit may shrink.
+        ``positions`` (:class:`~solvers.schedules.SchedulePositions`) holds the
+        number of sweeps, which a time limit may shrink for a non-custom schedule.
         """
         if p["beta_schedule_type"] == "custom":
             if p["beta_schedule"] is None:
                 raise ValueError("The 'beta_schedule' parameter is required when beta_schedule_type='custom'.")
             betas = check_custom_schedule(p["beta_schedule"], "beta_schedule", MAX_SWEEPS)
-            return (lambda total, start, stop: betas[start:stop]), betas.size, (float(betas[0]), float(betas[-1]))
+            beta_range = (float(betas[0]), float(betas[-1]))
+            return SchedulePositions(betas.size), (lambda start, stop: betas[start:stop]), beta_range
         if p["beta_schedule"] is not None:
             raise ValueError("The 'beta_schedule' parameter is only used with beta_schedule_type='custom'.")
         beta_range = default_beta_range(model) if p["beta_range"] is None else check_beta_range(p["beta_range"])
-        kind = p["beta_schedule_type"]
-        return (lambda total, start, stop: beta_schedule(beta_range, total, kind, start, stop)), p["num_sweeps"], beta_range
+        positions, kind = SchedulePositions(p["num_sweeps"]), p["beta_schedule_type"]
+
+        def betas_between(start: int, stop: int) -> np.ndarray:
+            return schedule_values(beta_range, positions.between(start, stop), kind)
+
+        return positions, betas_between, beta_range

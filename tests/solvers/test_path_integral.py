@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import time
 import unittest
 
 import dimod
@@ -11,6 +10,7 @@ import dimod.testing
 import numba
 import numpy as np
 import pytest
+from timing import honoured, timed
 
 from energy.model import IsingModel
 from energy.rng import stream_seeds
@@ -216,16 +216,42 @@ def test_initial_states_in_every_slice_at_zero_field_and_zero_temperature_only_d
     assert np.all(ss.record.energy <= start.record.energy + 1e-9)
 
 
-def test_time_limit_is_honoured():
+@pytest.mark.parametrize("schedule", [
+    {},  # default gamma_range, linear
+    {"gamma_range": [3.0, 0.0]},
+    {"schedule": [[0.0, 3.0, 0.2], [0.5, 1.0, 0.6], [1.0, 0.0, 1.0]]},
+])
+def test_time_limit_compresses_the_schedule_to_its_end(schedule):
+    """A tight limit with a long schedule still runs it to its last point (Gamma ~ 0), within 10% + 50 ms."""
     bqm = dimod.generators.gnp_random_bqm(1000, 0.01, "SPIN", random_state=0)
-    SQA.sample(bqm, num_reads=2, num_sweeps=2, seed=0)  # warm the kernels
-    limit = 0.5
-    start = time.perf_counter()
-    ss = SQA.sample(bqm, num_reads=4, num_sweeps=10_000_000, time_limit=limit, seed=0)
-    elapsed = time.perf_counter() - start
-    assert elapsed <= limit * 1.1 + 0.05
-    assert ss.info["stopped_early"] and 0 < ss.info["num_sweeps_completed"] < 10_000_000
+    limit = 0.4
+    ss, elapsed = timed(lambda: SQA.sample(bqm, num_reads=4, num_sweeps=10_000_000, time_limit=limit, seed=0,
+                                           **schedule))
+    assert elapsed <= honoured(limit)
+    info = ss.info
+    assert 0 < info["num_sweeps_completed"] == info["num_sweeps"] < info["num_sweeps_requested"] == 10_000_000
+    assert not info["stopped_early"]
+    assert info["final_gamma"] == pytest.approx(info["gamma_range"][1]) and info["final_gamma"] < 0.01
+    assert info["final_b"] == 1.0
     dimod.testing.assert_sampleset_energies(ss, bqm)
+
+
+def test_custom_gamma_schedule_stops_early_at_time_limit():
+    bqm = dimod.generators.gnp_random_bqm(1000, 0.01, "SPIN", random_state=0)
+    gammas = np.linspace(3.0, 0.0, 10**6)
+    ss, elapsed = timed(lambda: SQA.sample(bqm, num_reads=4, gamma_schedule_type="custom", gamma_schedule=gammas,
+                                           time_limit=0.4, seed=0))
+    assert elapsed <= honoured(0.4)
+    done = ss.info["num_sweeps_completed"]
+    assert ss.info["stopped_early"] and 0 < done < 10**6 == ss.info["num_sweeps"]
+    assert ss.info["final_gamma"] == gammas[done - 1] > 2.0
+
+
+@pytest.mark.parametrize("schedule", [{"gamma_range": [2.0, 0.1]}, {"schedule": [[0.0, 2.0, 0.5], [1.0, 0.1, 1.5]]}])
+def test_a_single_sweep_runs_at_the_end_of_the_schedule(schedule):
+    ss = SQA.sample(spin_glass(8, 1), num_sweeps=1, seed=0, **schedule)
+    assert ss.info["final_gamma"] == pytest.approx(0.1)
+    assert ss.info["final_b"] == pytest.approx(1.5 if "schedule" in schedule else 1.0)
 
 
 def test_info_reports_schedule_acceptance_and_timing():

@@ -34,7 +34,7 @@ def hopfield_summary(net: HopfieldNetwork) -> dict[str, Any]:
 def _check_network_size(payload: dict, settings: Settings) -> None:
     """The service's caps on neurons and patterns, checked on the raw input before anything is learned."""
     rows = payload.get("weights") if payload.get("weights") is not None else payload.get("patterns") or []
-    neurons = int(np.size(rows[0])) if rows else 0
+    neurons = _leaf_count(rows[0]) if rows else 0
     if neurons > settings.max_hopfield_neurons:
         field = "weights" if payload.get("weights") is not None else "patterns"
         raise RequestError(field, f"{neurons} neurons exceed the limit {settings.max_hopfield_neurons}",
@@ -44,6 +44,17 @@ def _check_network_size(payload: dict, settings: Settings) -> None:
     if patterns > limit:
         raise RequestError("patterns", f"{patterns} patterns exceed the limit {limit} for the "
                            f"{payload.get('rule', 'hebbian')} rule", limit=limit)
+
+
+def _leaf_count(value) -> int:
+    """Numbers in a (possibly nested, possibly ragged) list: a pattern's or image's neuron count.
+
+    >>> _leaf_count([[1, -1], [1, 1, 1]]), _leaf_count(5)
+    (5, 1)
+    """
+    if not isinstance(value, list):
+        return 1
+    return sum(_leaf_count(item) for item in value)
 
 
 def hopfield_create(payload: dict, settings: Settings, report) -> dict:

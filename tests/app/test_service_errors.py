@@ -63,6 +63,8 @@ ROWS = [
                 params={"num_steps": 10_000_000}), 400, "params"),
     ("weight over the magnitude bound", "POST", "/v1/solve", solve_body({"type": "maxcut", "edges": [[0, 1, 1e300]]}),
      400, "problem.edges[0]"),
+    ("ragged Hopfield image", "POST", "/v1/hopfield/networks", {"patterns": [[[1, -1], [1]], [[1, 1], [1, -1]]]},
+     400, "patterns"),
     ("batch recall of an unknown network", "POST", "/v1/hopfield/networks/0000/recall_batch",
      {"pattern_indices": [0]}, 404, "id"),
     ("unknown job", "GET", "/v1/jobs/0000", None, 404, "job_id"),

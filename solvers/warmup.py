@@ -6,7 +6,7 @@ Either way the cost lands on the first call of each code path, and a ``time_limi
 would count it. The service calls :func:`warm_up` in every worker before it takes
 work; the test suite calls it once per test process.
 
->>> warm_up()  # doctest: +SKIP
+>>> warm_up()  # milliseconds once the kernels are cached
 """
 
 from __future__ import annotations

@@ -56,10 +56,11 @@ class Recorder:
         self.errors: dict[str, int] = {}
         self.throttled = 0
 
-    def add(self, kind: str, seconds: float, status: int) -> None:
+    def add(self, kind: str, seconds: float, status: int | str) -> None:
+        """Record one request; ``status`` is the HTTP status or, for a transport failure, the exception's name."""
         if status == 429:
             self.throttled += 1
-        elif status >= 400:
+        elif isinstance(status, str) or status >= 400:
             self.errors[f"{kind} {status}"] = self.errors.get(f"{kind} {status}", 0) + 1
         self.latencies.setdefault(kind, []).append(seconds)
 
@@ -79,8 +80,8 @@ async def _timed(client: httpx.AsyncClient, recorder: Recorder, kind: str, metho
     try:
         response = await client.request(method, url, **kw)
         status = response.status_code
-    except httpx.HTTPError:
-        response, status = None, 599
+    except httpx.HTTPError as error:  # named in the report: a connection failure is not an HTTP status
+        response, status = None, type(error).__name__
     recorder.add(kind, time.perf_counter() - start, status)
     return response
 
@@ -150,7 +151,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--duration", type=float, default=600.0)
     parser.add_argument("--concurrency", type=int, default=32)
-    parser.add_argument("--url", help="an already running server (default: start one)")
+    parser.add_argument("--url", help="an already running server (default: start one); prints, writes no docs")
     args = parser.parse_args(argv)
     if args.tiny:
         args.requests, args.duration, args.concurrency = 200, 5.0, 8
@@ -165,7 +166,7 @@ def main(argv: list[str]) -> None:
                 server.stop()
     summary = {k: v for k, v in result.items() if k != "memory_mib"}
     print(summary)
-    if args.tiny:
+    if args.tiny or args.url:  # the published tables need the server's memory, measured on a server started here
         return
     save_raw(f"load-{args.scenario}", result)
     memory = result["memory_mib"]

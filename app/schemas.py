@@ -61,6 +61,28 @@ _MAXCUT_EXAMPLE = {
 }
 
 
+#: One ready-to-run request per problem type, offered by /docs ("Try it out" starts from the first, a Max-Cut).
+SOLVE_EXAMPLES = {
+    "maxcut": {"summary": "Max-Cut of a 5-edge graph (simulated annealing)", "value": _MAXCUT_EXAMPLE},
+    "partition": {"summary": "Number partitioning", "value": {
+        "problem": {"type": "partition", "numbers": [4, 5, 6, 7, 8]}, "solver": "auto"}},
+    "tsp": {"summary": "TSP on 6 cities (native tour annealer)", "value": {
+        "problem": {"type": "tsp", "coordinates": [[0, 0], [3, 0], [6, 1], [6, 4], [3, 5], [0, 3]]},
+        "solver": "tour", "params": {"seed": 1}}},
+    "tsp_qubo": {"summary": "TSP on 5 cities through its QUBO (exact enumeration)", "value": {
+        "problem": {"type": "tsp", "distance_matrix": [[0, 2, 9, 10, 7], [2, 0, 6, 4, 3], [9, 6, 0, 8, 5],
+                                                       [10, 4, 8, 0, 6], [7, 3, 5, 6, 0]], "repair": True},
+        "solver": "exact"}},
+    "qubo": {"summary": "A QUBO from linear and quadratic terms", "value": {
+        "problem": {"type": "qubo", "linear": {"x": -1.0, "y": -1.0, "z": 2.0},
+                    "quadratic": [["x", "y", 2.0], ["y", "z", -1.5]], "offset": 0.0},
+        "solver": "sa", "params": {"num_reads": 20, "seed": 3}}},
+    "ising": {"summary": "An Ising model (path-integral quantum annealing)", "value": {
+        "problem": {"type": "ising", "linear": {"0": 0.5}, "quadratic": [[0, 1, -1.0], [1, 2, 1.0], [2, 0, 1.0]]},
+        "solver": "sqa", "params": {"num_reads": 8, "seed": 2}}},
+}
+
+
 class SolveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [_MAXCUT_EXAMPLE]})
 

@@ -149,3 +149,15 @@ def test_results_survive_a_server_crash(tmp_path):
             assert kept["status"] == "COMPLETED" and kept["result"]["answer"]["difference"] == 0
             interrupted = http.get(f"/v1/jobs/{running}").json()
             assert interrupted["status"] == "FAILED" and "server stopped" in interrupted["error"]
+
+
+def test_docs_offer_a_working_example_for_every_problem_type(http):
+    """/docs pre-fills POST /v1/solve with these (a Max-Cut first): each must solve as shown."""
+    examples = http.get("/openapi.json").json()["paths"]["/v1/solve"]["post"]["requestBody"]["content"][
+        "application/json"]["examples"]
+    assert next(iter(examples)) == "maxcut"
+    assert {example["value"]["problem"]["type"] for example in examples.values()} == {
+        "maxcut", "partition", "tsp", "qubo", "ising"}
+    for name, example in examples.items():
+        answer = http.post("/v1/solve", json=example["value"])
+        assert answer.status_code == 200 and answer.json()["feasible"], (name, answer.text)

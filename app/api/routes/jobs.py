@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Body, Query, status
 
 from app import pipeline
 from app.api.deps import OwnerDep, PoolDep, SettingsDep, StoreDep
 from app.api.strict_json import StrictJSONRoute
 from app.errors import RequestError
 from app.registry import AUTO
-from app.schemas import ErrorBody, Job, JobCreated, JobList, JobStatusName, SolveRequest
+from app.schemas import SOLVE_EXAMPLES, ErrorBody, Job, JobCreated, JobList, JobStatusName, SolveRequest
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], route_class=StrictJSONRoute)
 ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 404: {"model": ErrorBody},
@@ -45,7 +45,8 @@ _JOB_LINKS = {
 @router.post("", status_code=status.HTTP_202_ACCEPTED, response_model=JobCreated,
              responses={**ERRORS, **_JOB_LINKS}, operation_id="submit_job",
              summary="Submit a solve as a job; returns its id at once")
-def submit(request: SolveRequest, store: StoreDep, pool: PoolDep, settings: SettingsDep, owner: OwnerDep) -> dict:
+def submit(request: Annotated[SolveRequest, Body(openapi_examples=SOLVE_EXAMPLES)], store: StoreDep, pool: PoolDep,
+           settings: SettingsDep, owner: OwnerDep) -> dict:
     payload = request.model_dump(mode="json", exclude_none=True)
     _validate(payload, settings)
     return enqueue("solve_job", payload, store, pool, settings, owner)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Body
 
 from app import pipeline
 from app.api.deps import OwnerDep, PoolDep, SettingsDep
 from app.api.strict_json import StrictJSONRoute
 from app.errors import InternalError, RequestError
-from app.schemas import CompileRequest, CompileResponse, ErrorBody, SolveRequest, SolveResponse
+from app.schemas import SOLVE_EXAMPLES, CompileRequest, CompileResponse, ErrorBody, SolveRequest, SolveResponse
 from app.workers import TaskError
 
 router = APIRouter(prefix="/v1", tags=["solve"], route_class=StrictJSONRoute)
@@ -20,7 +22,8 @@ ERRORS = {400: {"model": ErrorBody}, 401: {"model": ErrorBody}, 413: {"model": E
 
 @router.post("/solve", response_model=SolveResponse, responses=ERRORS,
              summary="Compile, anneal and decode a problem; waits for the answer")
-async def solve(request: SolveRequest, settings: SettingsDep, pool: PoolDep, _: OwnerDep) -> dict:
+async def solve(request: Annotated[SolveRequest, Body(openapi_examples=SOLVE_EXAMPLES)], settings: SettingsDep,
+                pool: PoolDep, _: OwnerDep) -> dict:
     payload = request.model_dump(mode="json", exclude_none=True)
     time_limit = request.params.get("time_limit")
     if isinstance(time_limit, (int, float)) and not isinstance(time_limit, bool):

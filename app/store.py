@@ -181,9 +181,6 @@ class Store:
             return False, describe(self.write_error)
         return True, None
 
-    def healthy(self) -> bool:
-        return self.health()[0]
-
     def _execute(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         with self._lock:
             return self._connect().execute(sql, args)
@@ -273,12 +270,6 @@ class Store:
         if owner is None:
             return self._execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (status,)).fetchone()[0]
         return self._execute("SELECT COUNT(*) FROM jobs WHERE status = ? AND owner = ?", (status, owner)).fetchone()[0]
-
-    def recover(self) -> int:
-        """After a restart: jobs left IN_PROGRESS by a crash become FAILED with a reason (raises if refused)."""
-        if not self.start_up():
-            raise sqlite3.OperationalError(self.write_error or "the database refused the recovery")
-        return self.recovered_jobs or 0
 
     # --- stored objects (Hopfield networks, predictive-coding models) --------
     def put_object(self, kind: str, meta: dict, blob: bytes, object_id: str | None = None) -> str:

@@ -10,6 +10,7 @@
   cue with 10% of its bits flipped, as the load alpha = P/N grows; patterns are
   stored incrementally (``store`` again at each alpha). Plot in
   ``docs/img/hopfield_capacity.png`` with the Amit-Gutfreund-Sompolinsky alpha_c.
+* Storkey at alpha = 0.35 over ten independent pattern sets (the rule's capacity mark).
 * Repeated storage: energy and basin of a pattern stored 1, 2, 3 times.
 * Asymmetry: Hebbian weights with each directed coupling dropped with
   probability 1/2, against the same network symmetrised.
@@ -34,6 +35,8 @@ ALPHA_C = 0.138
 ALPHAS = [0.05, 0.075, 0.1, 0.11, 0.12, 0.13, 0.14, 0.15, 0.16, 0.18, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5]
 PSEUDOINVERSE_EXTRA = [0.6, 0.7, 0.8, 0.9]
 RULES = ("hebbian", "storkey", "pseudoinverse", "modern")
+PARTS = ("capacity", "storkey", "questions", "speed")
+STORKEY_ALPHA, STORKEY_SETS = 0.35, 10
 PLOT = REPO / "docs" / "img" / "hopfield_capacity.png"
 
 
@@ -76,6 +79,20 @@ def capacity_curve(rule: str, n: int, alphas: list[float], seed: int, max_cues: 
         seconds.append(time.perf_counter() - start)
     return {"alphas": alphas, "from_pattern": exact, "from_10pct_cue": noisy, "mean_overlap": overlap,
             "seconds": sum(seconds)}
+
+
+def storkey_threshold(n: int, alpha: float, sets: int) -> dict:
+    """Storkey retrieval from 10% cues at one load, over many independent pattern sets (all stored at once)."""
+    count = int(round(alpha * n))
+    fractions = []
+    for seed in range(sets):
+        rng = np.random.default_rng([seed, 77])
+        patterns = rng.choice(np.array([-1, 1], dtype=np.int8), size=(count, n))
+        net = HopfieldNetwork.from_patterns(patterns, rule="storkey")
+        overlaps = final_overlaps(net, corrupt_all(patterns, 0.1, rng), np.arange(count), seed)
+        fractions.append(float((overlaps > MATCH_OVERLAP).mean()))
+    return {"n": n, "alpha": alpha, "sets": sets, "fractions": fractions, "mean": float(np.mean(fractions)),
+            "standard_error": float(np.std(fractions) / np.sqrt(sets))}
 
 
 def repeated_storage(n: int, alpha: float, levels: list[float], trials: int, seed: int) -> dict:
@@ -224,12 +241,12 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--sizes", default="1000,2000", help="network sizes N for the capacity curves")
     parser.add_argument("--repeats", type=int, default=1, help="independent pattern sets per curve point")
     parser.add_argument("--max-cues", type=int, default=400, help="stored patterns tested per curve point")
-    parser.add_argument("--parts", default="capacity,questions,speed",
+    parser.add_argument("--parts", default=",".join(PARTS),
                         help="parts to measure; the others are reused from bench/results/hopfield.json")
     args = parser.parse_args(argv)
     parts = set(args.parts.split(","))
     previous = {}
-    if parts != {"capacity", "questions", "speed"} and not args.tiny:
+    if parts != set(PARTS) and not args.tiny:
         previous = json.loads((RESULTS_DIR / "hopfield.json").read_text())
     if args.tiny:
         sizes, alphas, extra = [100], [0.05, 0.14, 0.3], [0.8]
@@ -254,6 +271,12 @@ def main(argv: list[str]) -> None:
             print(f"N={n} {rule:14s} {curve['seconds']:.1f}s  exact {np.round(curve['from_pattern'], 3).tolist()}"
                   f"\n{'':20s}10% {np.round(curve['from_10pct_cue'], 3).tolist()}", flush=True)
 
+    if "storkey" in parts or "storkey" not in previous:
+        storkey = storkey_threshold(100 if args.tiny else 1000, STORKEY_ALPHA, 2 if args.tiny else STORKEY_SETS)
+    else:
+        storkey = previous["storkey"]
+    print("storkey", storkey, flush=True)
+
     levels = [0.1, 0.2, 0.3, 0.35, 0.4, 0.45]
     if "questions" in parts or not previous:
         repeated = repeated_storage(sizes_cfg["rep_n"], ALPHA_C, levels, sizes_cfg["rep_trials"], seed=11)
@@ -268,15 +291,16 @@ def main(argv: list[str]) -> None:
     print("speed", timing, flush=True)
 
     raw = {"curves": {f"{rule}@{n}": c for (rule, n), c in curves.items()}, "repeated_storage": repeated,
-           "asymmetry": asym, "speed": timing, "machine": machine_note(), "parts_measured": sorted(parts)}
+           "asymmetry": asym, "speed": timing, "storkey": storkey, "machine": machine_note(),
+           "parts_measured": sorted(parts)}
     if args.tiny:
         return
     save_raw("hopfield", raw)
     plot(curves, PLOT)
-    write_section("hopfield", report(curves, repeated, asym, timing, args))
+    write_section("hopfield", report(curves, repeated, asym, timing, storkey, args))
 
 
-def report(curves, repeated, asym, timing, args) -> str:
+def report(curves, repeated, asym, timing, storkey, args) -> str:
     command = f"python -m bench hopfield --sizes {args.sizes} --repeats {args.repeats} --max-cues {args.max_cues}"
     lines = [
         "## Hopfield associative memory",
@@ -322,6 +346,10 @@ def report(curves, repeated, asym, timing, args) -> str:
             "",
         ]
     lines += [
+        f"**Storkey at alpha = {storkey['alpha']}** (N = {storkey['n']}, 10% cues, {storkey['sets']} independent "
+        f"pattern sets of {int(round(storkey['alpha'] * storkey['n']))}, each stored at once): "
+        f"{storkey['mean']:.4f} +- {storkey['standard_error']:.4f} (standard error) of the patterns retrieved.",
+        "",
         f"**Repeated storage** (Hebbian, N = {repeated['n']}, alpha = {repeated['alpha']}): pattern 0 stored "
         "1, 2, 3 times. Energy of the pattern (mean energy of 20 other stored patterns for comparison) and "
         "the fraction of cues at each corruption level that return to it.",

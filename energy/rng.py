@@ -91,6 +91,26 @@ def rng_below(state, n):
     return np.int64(rng_next(state) % uint64(n))
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def stream_seed(seeds, k) -> np.ndarray:
+    """Seed ``k`` of the streams of ``seeds`` (splitmix64 of ``seed + (k + 1) * golden``), vectorised:
+    ``seeds`` and ``k`` are ints or arrays and broadcast. ``stream_seeds(seed, n)[k] == stream_seed(seed, k)``.
+
+    >>> int(stream_seed(7, 2)) == int(stream_seeds(7, 3)[2])
+    True
+    """
+    base = seeds.astype(np.uint64) if isinstance(seeds, np.ndarray) else np.uint64(int(seeds) % 2**64)
+    with np.errstate(over="ignore"):
+        x = base + (np.asarray(k, dtype=np.uint64) + np.uint64(1)) * _GOLDEN
+        z = (x ^ (x >> np.uint64(30))) * _MIX1
+        z = (z ^ (z >> np.uint64(27))) * _MIX2
+        return z ^ (z >> np.uint64(31))
+
+
 def stream_seeds(seed: int | None, count: int) -> np.ndarray:
     """``count`` independent 64-bit seeds derived from ``seed`` (random if None).
 
@@ -103,14 +123,4 @@ def stream_seeds(seed: int | None, count: int) -> np.ndarray:
     """
     if seed is None:
         seed = int(np.random.SeedSequence().entropy % (2**63))
-    base = np.uint64(int(seed) % (2**64))
-    out = np.empty(count, dtype=np.uint64)
-    x = base
-    with np.errstate(over="ignore"):
-        for k in range(count):
-            x = np.uint64(x + np.uint64(0x9E3779B97F4A7C15))
-            z = x
-            z = np.uint64((z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9))
-            z = np.uint64((z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB))
-            out[k] = z ^ (z >> np.uint64(31))
-    return out
+    return stream_seed(int(seed), np.arange(count, dtype=np.uint64))

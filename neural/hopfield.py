@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from energy.model import IsingModel
-from energy.rng import stream_seeds
+from energy.rng import stream_seed, stream_seeds
 from neural import _hopfield_kernels as kernels
 from solvers.params import Param
 
@@ -97,29 +97,6 @@ def _checked(name: str, value: Any) -> Any:
     return spec.check(name, value)
 
 
-_MASK64 = 2**64 - 1
-_GOLDEN = 0x9E3779B97F4A7C15
-_MIX1 = 0xBF58476D1CE4E5B9
-_MIX2 = 0x94D049BB133111EB
-
-
-def _stream(seed: int, k: int) -> int:
-    """``energy.rng.stream_seeds(seed, k + 1)[k]`` as a Python int (splitmix64; cheap for one stream)."""
-    x = (seed + (k + 1) * _GOLDEN) & _MASK64
-    z = ((x ^ (x >> 30)) * _MIX1) & _MASK64
-    z = ((z ^ (z >> 27)) * _MIX2) & _MASK64
-    return z ^ (z >> 31)
-
-
-def _streams(seeds: np.ndarray, k: int) -> np.ndarray:
-    """``stream_seeds(s, k + 1)[k]`` for every ``s`` in ``seeds`` (uint64), vectorised."""
-    with np.errstate(over="ignore"):
-        x = seeds.astype(np.uint64) + np.uint64(((k + 1) * _GOLDEN) & _MASK64)
-        z = (x ^ (x >> np.uint64(30))) * np.uint64(_MIX1)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
-        return z ^ (z >> np.uint64(31))
-
-
 def cue_seeds(seed: int, start: int, stop: int) -> np.ndarray:
     """Seeds of cues ``start..stop-1`` of a batch recalled with ``seed``: ``stream_seeds(seed, stop)[k] >> 11``.
 
@@ -127,16 +104,10 @@ def cue_seeds(seed: int, start: int, stop: int) -> np.ndarray:
     ``recall(<its cue>, seed=cue_seeds(seed, k, k + 1)[0])``. Computed for the
     requested range only, so any slice of a batch is cheap.
 
-    >>> from energy.rng import stream_seeds
     >>> bool((cue_seeds(7, 3, 5) == stream_seeds(7, 5)[3:] >> np.uint64(11)).all())
     True
     """
-    k = np.arange(start, stop, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        x = np.uint64(int(seed) & _MASK64) + (k + np.uint64(1)) * np.uint64(_GOLDEN)
-        z = (x ^ (x >> np.uint64(30))) * np.uint64(_MIX1)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(_MIX2)
-        return (z ^ (z >> np.uint64(31))) >> np.uint64(64 - SEED_BITS)
+    return stream_seed(int(seed), np.arange(start, stop, dtype=np.uint64)) >> np.uint64(64 - SEED_BITS)
 
 
 class HopfieldError(ValueError):
@@ -445,11 +416,11 @@ class HopfieldNetwork:
             index = self._pattern_index(pattern_index, "pattern_index")
             fraction = _checked("corruption", corruption)
             cues = self._corrupt_spins(index, fraction, seed, 1)
-            recall_seed = _stream(seed, 1)
+            recall_seed = int(stream_seed(seed, 1))
         else:
             cues = self._parse_states(np.asarray(cue)[None], "cue")
             recall_seed = seed
-        kernel_seeds = np.array([_stream(recall_seed, 0)], dtype=np.uint64)
+        kernel_seeds = np.array([stream_seed(recall_seed, 0)], dtype=np.uint64)
         return self._recall(cues, mode, temperature, max_sweeps, kernel_seeds)[0]
 
     def recall_batch(self, cues=None, *, pattern_indices=None, corruption: float = 0.0, mode: str | None = None,
@@ -477,13 +448,13 @@ class HopfieldNetwork:
         if cues is not None:
             spins = self._parse_states(cues, "cues")
             seeds = cue_seeds(seed, offset, offset + len(spins))
-            kernel_seeds = _streams(seeds, 0)
+            kernel_seeds = stream_seed(seeds, 0)
         else:
             indices = self._pattern_indices(pattern_indices)
             fraction = _checked("corruption", corruption)
             seeds = cue_seeds(seed, offset, offset + len(indices))
-            spins = self._corrupt_rows(indices, fraction, _streams(seeds, 0))
-            kernel_seeds = _streams(_streams(seeds, 1), 0)
+            spins = self._corrupt_rows(indices, fraction, stream_seed(seeds, 0))
+            kernel_seeds = stream_seed(stream_seed(seeds, 1), 0)
         results = self._recall(spins, mode, temperature, max_sweeps, kernel_seeds)
         return [dataclasses.replace(result, seed=int(s)) for result, s in zip(results, seeds)]
 
@@ -707,7 +678,7 @@ class HopfieldNetwork:
     def _corrupt_spins(self, index: int, fraction: float, seed: int | None, count: int) -> np.ndarray:
         n = self.num_neurons
         flips = int(round(fraction * n))
-        generator = np.random.default_rng(None if seed is None else _stream(int(seed), 0))
+        generator = np.random.default_rng(None if seed is None else int(stream_seed(int(seed), 0)))
         cues = np.repeat(self._patterns[index][None], count, axis=0)
         for row in cues:
             row[generator.choice(n, size=flips, replace=False)] *= -1

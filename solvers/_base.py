@@ -226,30 +226,3 @@ def run_compressed(run: Callable[[int, int], None], positions: SchedulePositions
         wall_per_sweep = max((time.perf_counter() - now) / (stop - done), 1e-9)
         done = stop
     return done
-
-
-def sweeps_that_fit(run_one: Callable[[], None], requested: int, time_limit: float | None,
-                    probes: int = 3) -> int:
-    """How many of ``requested`` sweeps fit in ``time_limit``, timed with up to ``probes`` calls of ``run_one``.
-
-    An annealer compresses its schedule into a time limit with it, so the anneal
-    still ends cold instead of stopping while hot. ``run_one`` should do one
-    sweep at the hottest temperature (extra equilibration, harmless); the
-    fastest probe sets the estimate, so first-call overhead does not count.
-    Probing stops once the time left is below a probe's cost (none at all with
-    no time left); at least one sweep always fits.
-    """
-    if time_limit is None:
-        return requested
-    fastest = float("inf")
-    for _ in range(probes):
-        if time_limit <= (0.0 if fastest == float("inf") else fastest):
-            break
-        started = time.perf_counter()
-        run_one()
-        elapsed = time.perf_counter() - started
-        fastest = min(fastest, elapsed)
-        time_limit -= elapsed
-    if fastest == float("inf"):
-        return 1
-    return int(max(1, min(requested, 0.9 * time_limit / max(fastest, 1e-9))))
